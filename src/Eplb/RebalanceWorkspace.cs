@@ -1,0 +1,69 @@
+namespace Eplb;
+
+/// <summary>
+/// Scratch buffers for rebalancing one layer, kept per thread and grown on demand, so steady-state calls
+/// allocate nothing.
+/// </summary>
+internal sealed class RebalanceWorkspace
+{
+    [ThreadStatic]
+    private static RebalanceWorkspace? t_current;
+
+    public float[] GroupLoads = [];
+    public int[] GroupPack = [];
+    public int[] GroupRank = [];
+
+    /// <summary><c>log2mlog</c>: each expert's position once every node's experts are contiguous.</summary>
+    public int[] LogicalToNodeOrder = [];
+
+    /// <summary><c>mlog2log</c>: the inverse of <see cref="LogicalToNodeOrder"/>.</summary>
+    public int[] NodeOrderToLogical = [];
+
+    /// <summary><c>mlogcnt</c>: replica counts in node order.</summary>
+    public int[] NodeOrderCounts = [];
+
+    public float[] NodeLoads = [];
+    public float[] ReplicaLoads = [];
+    public int[] SlotExpert = [];
+    public int[] SlotReplicaRank = [];
+    public int[] SlotPack = [];
+    public int[] SlotRankInPack = [];
+    public int[] PackCounts = [];
+    public ulong[] Keys = [];
+
+    public static RebalanceWorkspace For(in RebalanceShape shape)
+    {
+        RebalanceWorkspace workspace = t_current ??= new RebalanceWorkspace();
+        workspace.EnsureCapacity(shape);
+        return workspace;
+    }
+
+    private void EnsureCapacity(in RebalanceShape s)
+    {
+        Grow(ref GroupLoads, s.Groups);
+        Grow(ref GroupPack, s.Groups);
+        Grow(ref GroupRank, s.Groups);
+        Grow(ref LogicalToNodeOrder, s.Experts);
+        Grow(ref NodeOrderToLogical, s.Experts);
+        Grow(ref NodeOrderCounts, s.Experts);
+        Grow(ref NodeLoads, s.ExpertsPerNode);
+        Grow(ref ReplicaLoads, s.SlotsPerNode);
+        Grow(ref SlotExpert, s.SlotsPerNode);
+        Grow(ref SlotReplicaRank, s.SlotsPerNode);
+        Grow(ref SlotPack, s.SlotsPerNode);
+        Grow(ref SlotRankInPack, s.SlotsPerNode);
+        Grow(ref PackCounts, Math.Max(s.Nodes, s.GpusPerNode));
+
+        // Sort keys plus one heap entry per pack, or one heap entry per expert while replicating.
+        int keys = Math.Max(Math.Max(s.Groups + s.Nodes, s.SlotsPerNode + s.GpusPerNode), s.ExpertsPerNode);
+        Grow(ref Keys, keys);
+    }
+
+    private static void Grow<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[length];
+        }
+    }
+}
