@@ -1,0 +1,205 @@
+using FluentAssertions;
+using Xunit;
+
+namespace Eplb.Tests;
+
+/// <summary>Invariants every plan must hold, over thousands of random configurations from fixed seeds.</summary>
+public class PropertyTests
+{
+    private const int CasesPerSeed = 500;
+
+    public static TheoryData<int> Seeds => new() { 1, 2, 3, 4, 5, 6 };
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RebalanceExperts_RandomConfigurations_HoldsEveryInvariant(int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < CasesPerSeed; i++)
+        {
+            RandomCase c = RandomCases.Next(random);
+            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+            AssertInvariants(plan, c);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RebalanceExperts_RandomConfigurations_EqualsStraightforwardPort(int seed)
+    {
+        var random = new Random(seed + 1000);
+        for (int i = 0; i < CasesPerSeed; i++)
+        {
+            RandomCase c = RandomCases.Next(random);
+            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+            var expected = StraightforwardPort.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+
+            plan.MaxReplicaCount.Should().Be(expected.MaxCount, c.ToString());
+            PlanAssertions.ToArray(plan.PhysicalToLogical).Should().Equal(expected.Phy2Log, c.ToString());
+            PlanAssertions.ToArray(plan.LogicalToPhysical).Should().Equal(expected.Log2Phy, c.ToString());
+            PlanAssertions.ToArray(plan.LogicalReplicaCount).Should().Equal(expected.LogCnt, c.ToString());
+        }
+    }
+
+    [Fact]
+    public void BalancedPacking_ManyPacksAndTies_EqualsStraightforwardPort()
+    {
+        // Beyond 16 packs the library switches from a scan to a heap; both must pick what Python's min() picks.
+        var random = new Random(7);
+        for (int i = 0; i < 2000; i++)
+        {
+            int packs = random.Next(1, 80), perPack = random.Next(1, 6);
+            float[] w = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
+            var pack = new int[w.Length];
+            var rank = new int[w.Length];
+
+            BalancedPacking.Pack(w, packs, pack, rank);
+
+            var expected = StraightforwardPort.BalancedPacking(w, packs);
+            pack.Should().Equal(expected.Pack);
+            rank.Should().Equal(expected.Rank);
+        }
+    }
+
+    [Fact]
+    public void ExpertReplication_RandomRows_EqualsStraightforwardPort()
+    {
+        var random = new Random(8);
+        for (int i = 0; i < 2000; i++)
+        {
+            int experts = random.Next(1, 100);
+            float[] w = RandomCases.Loads(random, 1, experts).Cast<float>().ToArray();
+            int physical = experts + random.Next(0, 3 * experts);
+            var phy2log = new int[physical];
+            var rank = new int[physical];
+            var count = new int[experts];
+
+            ExpertReplication.Replicate(w, physical, phy2log, rank, count);
+
+            var expected = StraightforwardPort.ReplicateExperts(w, physical);
+            phy2log.Should().Equal(expected.Phy2Log);
+            rank.Should().Equal(expected.Rank);
+            count.Should().Equal(expected.LogCnt);
+        }
+    }
+
+    [Fact]
+    public void ReferenceSort_RandomRows_SortsDescendingAndPermutes()
+    {
+        var random = new Random(9);
+        for (int i = 0; i < 2000; i++)
+        {
+            int n = random.Next(0, 600);
+            var values = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                values[j] = random.Next(0, 1 + random.Next(1, 50));
+            }
+
+            var keys = new ulong[n];
+            for (int j = 0; j < n; j++)
+            {
+                keys[j] = ReferenceSort.MakeKey(values[j], j);
+            }
+
+            ReferenceSort.SortDescending(keys);
+
+            int[] order = keys.Select(ReferenceSort.IndexOf).ToArray();
+            order.Order().Should().Equal(Enumerable.Range(0, n), "the sort permutes the indices");
+            order.Select(j => values[j]).Should().BeInDescendingOrder();
+        }
+    }
+
+    [Fact]
+    public void RebalanceExperts_ManyThreadsAtOnce_ReturnsIdenticalPlans()
+    {
+        var random = new Random(10);
+        RandomCase[] cases = Enumerable.Range(0, 64).Select(_ => RandomCases.Next(random)).ToArray();
+        int[][] expected = cases.Select(c => Fingerprint(ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus))).ToArray();
+
+        var mismatches = 0;
+        Parallel.For(0, cases.Length * 20, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
+        {
+            RandomCase c = cases[i % cases.Length];
+            int[] actual = Fingerprint(ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus));
+            if (!actual.AsSpan().SequenceEqual(expected[i % cases.Length]))
+            {
+                Interlocked.Increment(ref mismatches);
+            }
+        });
+
+        mismatches.Should().Be(0);
+    }
+
+    private static int[] Fingerprint(RebalancePlan plan) =>
+        [.. PlanAssertions.ToArray(plan.PhysicalToLogical), .. PlanAssertions.ToArray(plan.LogicalToPhysical), .. PlanAssertions.ToArray(plan.LogicalReplicaCount)];
+
+    internal static void AssertInvariants(RebalancePlan plan, RandomCase c)
+    {
+        int layers = c.Weights.GetLength(0), experts = c.Weights.GetLength(1), p = c.NumReplicas;
+        int slotsPerGpu = p / c.NumGpus;
+        bool hierarchical = c.NumGroups % c.NumNodes == 0;
+        plan.Policy.Should().Be(hierarchical ? RebalancePolicy.Hierarchical : RebalancePolicy.Global);
+        for (int l = 0; l < layers; l++)
+        {
+            ReadOnlySpan<int> slots = plan.GetPhysicalToLogical(l);
+            ReadOnlySpan<int> counts = plan.GetLogicalReplicaCount(l);
+            var seen = new int[experts];
+            foreach (int e in slots)
+            {
+                e.Should().BeInRange(0, experts - 1);
+                seen[e]++;
+            }
+
+            int total = 0;
+            var slotsPerGpuSeen = new int[c.NumGpus];
+            for (int e = 0; e < experts; e++)
+            {
+                counts[e].Should().BeGreaterThanOrEqualTo(1, "every logical expert keeps a replica ({0})", c);
+                counts[e].Should().Be(seen[e], "logcnt counts phy2log's occurrences ({0})", c);
+                total += counts[e];
+
+                // log2phy and phy2log are inverses; entries past the count are -1.
+                for (int r = 0; r < plan.MaxReplicaCount; r++)
+                {
+                    int slot = plan.LogicalToPhysical[l, e, r];
+                    if (r < counts[e])
+                    {
+                        slots[slot].Should().Be(e);
+                        slotsPerGpuSeen[slot / slotsPerGpu]++;
+                    }
+                    else
+                    {
+                        slot.Should().Be(-1);
+                    }
+                }
+            }
+
+            total.Should().Be(p, "replica counts sum to numReplicas ({0})", c);
+            slotsPerGpuSeen.Should().AllBeEquivalentTo(slotsPerGpu, "each GPU holds numReplicas / numGpus replicas ({0})", c);
+
+            if (hierarchical)
+            {
+                AssertGroupsStayOnTheirNode(slots, c, experts);
+            }
+        }
+    }
+
+    private static void AssertGroupsStayOnTheirNode(ReadOnlySpan<int> slots, RandomCase c, int experts)
+    {
+        int groupSize = experts / c.NumGroups, slotsPerNode = c.NumReplicas / c.NumNodes;
+        var nodeOfGroup = new int[c.NumGroups];
+        Array.Fill(nodeOfGroup, -1);
+        for (int s = 0; s < slots.Length; s++)
+        {
+            int group = slots[s] / groupSize, node = s / slotsPerNode;
+            nodeOfGroup[group].Should().BeOneOf([-1, node], "a group's experts live on one node ({0})", c);
+            nodeOfGroup[group] = node;
+        }
+
+        for (int node = 0; node < c.NumNodes; node++)
+        {
+            nodeOfGroup.Count(n => n == node).Should().Be(c.NumGroups / c.NumNodes, "each node holds numGroups / numNodes whole groups ({0})", c);
+        }
+    }
+}
