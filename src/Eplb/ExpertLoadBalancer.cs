@@ -34,6 +34,7 @@ public static class ExpertLoadBalancer
     /// <param name="numGroups">Expert groups (<c>num_groups</c>); under the hierarchical policy it must divide the expert count.</param>
     /// <param name="numNodes">Server nodes (<c>num_nodes</c>).</param>
     /// <param name="numGpus">GPUs in all (<c>num_gpus</c>): a multiple of <paramref name="numNodes"/>.</param>
+    /// <param name="options">How to run (threads); <see langword="null"/> for <see cref="RebalanceOptions.Default"/>. Never changes the plan.</param>
     /// <returns>The plan: <c>phy2log</c>, <c>log2phy</c> and <c>logcnt</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is not two-dimensional.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no layers or no experts.</exception>
@@ -44,13 +45,13 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's tensors would exceed the largest array .NET can allocate.</exception>
-    public static RebalancePlan RebalanceExperts(ReadOnlyTensorSpan<float> weight, int numReplicas, int numGroups, int numNodes, int numGpus)
+    public static RebalancePlan RebalanceExperts(ReadOnlyTensorSpan<float> weight, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
         float[]? rented = null;
         try
         {
             ReadOnlySpan<float> rows = GetRows(weight, out int numLayers, ref rented);
-            return RebalanceExperts(rows, numLayers, numReplicas, numGroups, numNodes, numGpus);
+            return RebalanceExperts(rows, numLayers, numReplicas, numGroups, numNodes, numGpus, options);
         }
         finally
         {
@@ -64,6 +65,7 @@ public static class ExpertLoadBalancer
     /// <param name="numGroups">Expert groups (<c>num_groups</c>); under the hierarchical policy it must divide the expert count.</param>
     /// <param name="numNodes">Server nodes (<c>num_nodes</c>).</param>
     /// <param name="numGpus">GPUs in all (<c>num_gpus</c>): a multiple of <paramref name="numNodes"/>.</param>
+    /// <param name="options">How to run (threads); <see langword="null"/> for <see cref="RebalanceOptions.Default"/>. Never changes the plan.</param>
     /// <returns>The plan: <c>phy2log</c>, <c>log2phy</c> and <c>logcnt</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="weight"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no layers or no experts.</exception>
@@ -74,11 +76,11 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's tensors would exceed the largest array .NET can allocate.</exception>
-    public static RebalancePlan RebalanceExperts(float[,] weight, int numReplicas, int numGroups, int numNodes, int numGpus)
+    public static RebalancePlan RebalanceExperts(float[,] weight, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ThrowHelper.ThrowIfEmpty(weight.GetLength(0), nameof(weight));
-        return RebalanceExperts(MatrixMarshal.AsSpan(weight), weight.GetLength(0), numReplicas, numGroups, numNodes, numGpus);
+        return RebalanceExperts(MatrixMarshal.AsSpan(weight), weight.GetLength(0), numReplicas, numGroups, numNodes, numGpus, options);
     }
 
     /// <summary>Computes a placement for row-major loads, <c>[numLayers, logicalExperts]</c> flattened into one span.</summary>
@@ -88,6 +90,7 @@ public static class ExpertLoadBalancer
     /// <param name="numGroups">Expert groups (<c>num_groups</c>); under the hierarchical policy it must divide the expert count.</param>
     /// <param name="numNodes">Server nodes (<c>num_nodes</c>).</param>
     /// <param name="numGpus">GPUs in all (<c>num_gpus</c>): a multiple of <paramref name="numNodes"/>.</param>
+    /// <param name="options">How to run (threads); <see langword="null"/> for <see cref="RebalanceOptions.Default"/>. Never changes the plan.</param>
     /// <returns>The plan: <c>phy2log</c>, <c>log2phy</c> and <c>logcnt</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numLayers"/> is not positive.</exception>
@@ -99,7 +102,7 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's tensors would exceed the largest array .NET can allocate.</exception>
-    public static RebalancePlan RebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus)
+    public static RebalancePlan RebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
         RebalanceShape shape = Validate(weight, numLayers, numReplicas, numGroups, numNodes, numGpus);
         int slots = shape.Layers * shape.Replicas;
@@ -108,7 +111,7 @@ public static class ExpertLoadBalancer
         int[] ranks = ArrayPool<int>.Shared.Rent(slots);
         try
         {
-            int maxReplicaCount = Rebalance(weight, shape, physicalToLogical, ranks, logicalReplicaCount);
+            int maxReplicaCount = Rebalance(weight, shape, physicalToLogical, ranks, logicalReplicaCount, options);
 
             // The last dimension is known only now; the replica counts make this overflow implausible, not impossible.
             ThrowHelper.ThrowIfProductTooLarge(weight.Length, maxReplicaCount, nameof(weight));
@@ -139,6 +142,7 @@ public static class ExpertLoadBalancer
     /// </param>
     /// <param name="logicalReplicaCount">Receives <c>logcnt</c>, <c>[layers, logicalExperts]</c> row-major.</param>
     /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>, or 0 when the method returns <see langword="false"/>.</param>
+    /// <param name="options">How to run (threads); <see langword="null"/> for <see cref="RebalanceOptions.Default"/>. Never changes the plan.</param>
     /// <returns><see langword="false"/>, with nothing written, when a destination is too small.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is not two-dimensional.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no layers or no experts.</exception>
@@ -149,14 +153,14 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     public static bool TryRebalanceExperts(ReadOnlyTensorSpan<float> weight, int numReplicas, int numGroups, int numNodes, int numGpus,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount)
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount, RebalanceOptions? options = null)
     {
         float[]? rented = null;
         try
         {
             ReadOnlySpan<float> rows = GetRows(weight, out int numLayers, ref rented);
             return TryRebalanceExperts(rows, numLayers, numReplicas, numGroups, numNodes, numGpus,
-                physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount);
+                physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount, options);
         }
         finally
         {
@@ -180,6 +184,7 @@ public static class ExpertLoadBalancer
     /// </param>
     /// <param name="logicalReplicaCount">Receives <c>logcnt</c>, <c>[layers, logicalExperts]</c> row-major.</param>
     /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>, or 0 when the method returns <see langword="false"/>.</param>
+    /// <param name="options">How to run (threads); <see langword="null"/> for <see cref="RebalanceOptions.Default"/>. Never changes the plan.</param>
     /// <returns><see langword="false"/>, with nothing written, when a destination is too small.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numLayers"/> is not positive.</exception>
@@ -191,7 +196,7 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     public static bool TryRebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount)
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount, RebalanceOptions? options = null)
     {
         RebalanceShape shape = Validate(weight, numLayers, numReplicas, numGroups, numNodes, numGpus);
         maxReplicaCount = 0;
@@ -212,7 +217,7 @@ public static class ExpertLoadBalancer
         {
             Span<int> p2l = staged ? stagedSlots.AsSpan(0, slots) : physicalToLogical.Slice(0, slots);
             Span<int> counts = staged ? stagedCounts.AsSpan(0, weight.Length) : logicalReplicaCount.Slice(0, weight.Length);
-            int max = Rebalance(weight, shape, p2l, ranks, counts);
+            int max = Rebalance(weight, shape, p2l, ranks, counts, options);
             if ((long)weight.Length * max > logicalToPhysical.Length)
             {
                 return false;
@@ -262,17 +267,49 @@ public static class ExpertLoadBalancer
     }
 
     /// <summary>Runs every layer; returns the largest replica count (<c>maxlogcnt</c>).</summary>
-    private static int Rebalance(ReadOnlySpan<float> weight, in RebalanceShape shape, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
+    private static int Rebalance(ReadOnlySpan<float> weight, in RebalanceShape shape, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, RebalanceOptions? options)
+    {
+        int degree = (options ?? RebalanceOptions.Default).EffectiveDegree(shape.Layers);
+        if (degree > 1)
+        {
+            RebalanceInParallel(weight, shape, physicalToLogical, replicaRank, logicalReplicaCount, degree);
+        }
+        else
+        {
+            RebalanceLayers(weight, shape, physicalToLogical, replicaRank, logicalReplicaCount, 0, shape.Layers);
+        }
+
+        return TensorPrimitives.Max<int>(logicalReplicaCount.Slice(0, shape.Layers * shape.Experts));
+    }
+
+    private static void RebalanceLayers(ReadOnlySpan<float> weight, in RebalanceShape shape, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, int firstLayer, int endLayer)
     {
         RebalanceWorkspace workspace = RebalanceWorkspace.For(shape);
         int e = shape.Experts, p = shape.Replicas;
-        for (int layer = 0; layer < shape.Layers; layer++)
+        for (int layer = firstLayer; layer < endLayer; layer++)
         {
             HierarchicalPolicy.RebalanceLayer(weight.Slice(layer * e, e), shape,
                 physicalToLogical.Slice(layer * p, p), replicaRank.Slice(layer * p, p), logicalReplicaCount.Slice(layer * e, e), workspace);
         }
+    }
 
-        return TensorPrimitives.Max<int>(logicalReplicaCount.Slice(0, shape.Layers * e));
+    // Layers are independent and write disjoint rows, so blocks of layers run on pool threads, each with its
+    // own thread-local workspace. Spans cannot enter a lambda: the buffers are pinned and passed as addresses.
+    private static unsafe void RebalanceInParallel(ReadOnlySpan<float> weight, RebalanceShape shape, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, int degree)
+    {
+        fixed (float* w = weight)
+        fixed (int* p2l = physicalToLogical, rank = replicaRank, count = logicalReplicaCount)
+        {
+            nint wAddress = (nint)w, p2lAddress = (nint)p2l, rankAddress = (nint)rank, countAddress = (nint)count;
+            int layers = shape.Layers, blocks = Math.Min(layers, degree * 4);
+            int slots = layers * shape.Replicas, entries = layers * shape.Experts;
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = degree }, block =>
+            {
+                RebalanceLayers(new ReadOnlySpan<float>((void*)wAddress, entries), shape,
+                    new Span<int>((void*)p2lAddress, slots), new Span<int>((void*)rankAddress, slots), new Span<int>((void*)countAddress, entries),
+                    (int)((long)layers * block / blocks), (int)((long)layers * (block + 1) / blocks));
+            });
+        }
     }
 
     // log2phy[l, e, r] is the slot holding replica r of expert e: a scatter of slot ids, as the reference does.

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Eplb.Cli;
+
+/// <summary><c>eplb bench</c>: times <c>RebalanceExperts</c> in-process after a warm-up.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout, TextReader stdin)
+    {
+        var weights = new Option<string?>("--weights") { Description = "Loads to time (.json, .csv, .npy or -); default: generated, see --layers/--experts" };
+        var layers = new Option<int>("--layers") { Description = "Layers of generated loads", DefaultValueFactory = _ => 58 };
+        var experts = new Option<int>("--experts") { Description = "Experts of generated loads", DefaultValueFactory = _ => 256 };
+        var seed = new Option<int>("--seed") { Description = "Seed of generated loads", DefaultValueFactory = _ => 1 };
+        var cluster = new ClusterOptions();
+        var iterations = new Option<int>("--iterations") { Description = "Timed calls (after a warm-up)", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { Description = "Threads placing layers at once (RebalanceOptions.MaxDegreeOfParallelism; -1 = every core)", DefaultValueFactory = _ => 1 };
+        var format = new Option<string>("--format") { Description = "table (default) or json: {\"median_us\", \"min_us\", \"iterations\", ...}", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var command = new Command("bench",
+            "Time a rebalance in-process, after a warm-up; one thread by default.\n\n" +
+            "Examples:\n" +
+            "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
+            "  eplb bench --weights loads.npy --replicas 288 --groups 8 --nodes 18 --gpus 144 --format json")
+        {
+            weights, layers, experts, seed, iterations, threads, format,
+        };
+        cluster.AddTo(command);
+        command.SetAction(parsed =>
+        {
+            ClusterConfig c = cluster.Read(parsed);
+            int n = parsed.GetValue(iterations);
+            if (n <= 0)
+            {
+                throw CliException.Usage($"--iterations must be positive, but is {n}");
+            }
+
+            RebalanceOptions options;
+            try
+            {
+                options = new RebalanceOptions { MaxDegreeOfParallelism = parsed.GetValue(threads) };
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw CliException.Usage($"--threads must be positive or -1 (every core), but is {parsed.GetValue(threads)}");
+            }
+
+            LoadMatrix loads = Loads(parsed.GetValue(weights), parsed.GetValue(layers), parsed.GetValue(experts), parsed.GetValue(seed), stdin);
+            float[] w = loads.Values;
+            int warmUp = Math.Max(5, n / 10);
+            for (int i = 0; i < warmUp; i++)
+            {
+                ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
+            }
+
+            var micros = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
+                micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            }
+
+            Array.Sort(micros);
+            double median = n % 2 == 1 ? micros[n / 2] : (micros[(n / 2) - 1] + micros[n / 2]) / 2;
+            if (parsed.GetValue(format) == "json")
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"median_us\": {median:0.###}, \"min_us\": {micros[0]:0.###}, \"iterations\": {n}, \"threads\": {options.MaxDegreeOfParallelism}, \"layers\": {loads.Layers}, \"experts\": {loads.Experts}, \"num_replicas\": {c.Replicas}, \"num_groups\": {c.Groups}, \"num_nodes\": {c.Nodes}, \"num_gpus\": {c.Gpus}}}"));
+            }
+            else
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"RebalanceExperts on {loads.Layers} layers x {loads.Experts} experts, ({c.Replicas}, {c.Groups}, {c.Nodes}, {c.Gpus}), {options.MaxDegreeOfParallelism} thread(s)"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"median {median:0.0} us   min {micros[0]:0.0} us   p90 {micros[(int)(0.9 * (n - 1))]:0.0} us   ({n} calls after {warmUp} warm-up)"));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static LoadMatrix Loads(string? path, int layers, int experts, int seed, TextReader stdin)
+    {
+        if (path is not null)
+        {
+            return LoadReader.Read(path, stdin);
+        }
+
+        if (layers <= 0 || experts <= 0)
+        {
+            throw CliException.Usage($"--layers and --experts must be positive, but are {layers} and {experts}");
+        }
+
+        float[,] generated = ExpertLoadGenerator.Generate(layers, experts, seed);
+        var values = new float[generated.Length];
+        Buffer.BlockCopy(generated, 0, values, 0, values.Length * sizeof(float));
+        return new LoadMatrix(values, layers, experts);
+    }
+}
