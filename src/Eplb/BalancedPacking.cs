@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 
 namespace Eplb;
 
@@ -15,9 +14,6 @@ namespace Eplb;
 /// </remarks>
 public static class BalancedPacking
 {
-    // Up to this many packs a linear scan beats the heap's bookkeeping.
-    private const int LinearScanMaxPacks = 16;
-
     /// <summary>
     /// Packs one row of items: <c>balanced_packing</c> for a single row of its <c>[X, n]</c> input.
     /// </summary>
@@ -39,7 +35,7 @@ public static class BalancedPacking
         ThrowHelper.ThrowIfDestinationTooShort(rankInPack.Length, weight.Length, nameof(rankInPack));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        ulong[] keys = ArrayPool<ulong>.Shared.Rent(weight.Length + numPacks);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(weight.Length, numPacks));
         int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
         try
         {
@@ -78,7 +74,7 @@ public static class BalancedPacking
         var rankInPack = new int[rows, n];
         Span<int> packs = MatrixMarshal.AsSpan(packIndex);
         Span<int> ranks = MatrixMarshal.AsSpan(rankInPack);
-        ulong[] keys = ArrayPool<ulong>.Shared.Rent(n + numPacks);
+        ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(n, numPacks));
         int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
         try
         {
@@ -96,7 +92,17 @@ public static class BalancedPacking
         return (packIndex, rankInPack);
     }
 
-    /// <summary>The unchecked core. <paramref name="keys"/> holds at least n + m, <paramref name="counts"/> at least m.</summary>
+    /// <summary>Scratch <see cref="PackRow"/> needs: the sort keys plus a tournament tree over the packs.</summary>
+    internal static int ScratchLength(int items, int packs) => items + (2 * (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)packs));
+
+    /// <summary>The unchecked core. <paramref name="keys"/> holds at least <see cref="ScratchLength"/> entries, <paramref name="counts"/> at least m.</summary>
+    /// <remarks>
+    /// Each pack is one key, <c>(load bits, pack index)</c>: for non-negative loads its unsigned order is exactly
+    /// the reference's choice, lightest first and the lowest index on equal load; a full pack's key is
+    /// <see cref="ulong.MaxValue"/>, so it is never chosen. A tournament tree keeps the minimum key at its root;
+    /// a placement updates one leaf and recomputes its path with branch-free minimums, O(log m) per item with
+    /// no mispredicted branches, where the reference scans all m packs.
+    /// </remarks>
     internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
     {
         int n = weight.Length;
@@ -121,105 +127,48 @@ public static class BalancedPacking
         ReferenceSort.SortDescending(order);
         counts = counts.Slice(0, numPacks);
         counts.Clear();
-        if (numPacks <= LinearScanMaxPacks)
-        {
-            PackByScan(weight, order, perPack, packIndex, rankInPack, counts, keys.Slice(n, numPacks));
-        }
-        else
-        {
-            PackByHeap(weight, order, perPack, packIndex, rankInPack, counts, keys.Slice(n, numPacks));
-        }
-    }
 
-    private static void PackByScan(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int perPack, Span<int> packIndex, Span<int> rankInPack, Span<int> counts, Span<ulong> loadScratch)
-    {
-        Span<float> loads = System.Runtime.InteropServices.MemoryMarshal.Cast<ulong, float>(loadScratch).Slice(0, counts.Length);
-        loads.Clear();
-        foreach (ulong key in order)
+        int leaves = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)numPacks);
+        Span<ulong> tree = keys.Slice(n, 2 * leaves);
+        for (int p = 0; p < leaves; p++)
         {
-            int item = ReferenceSort.IndexOf(key);
-            int best = -1;
-            for (int p = 0; p < counts.Length; p++)
-            {
-                // Strictly lighter wins, so the lowest index wins ties: Python's min() over pack indices.
-                if (counts[p] < perPack && (best < 0 || loads[p] < loads[best]))
-                {
-                    best = p;
-                }
-            }
-
-            packIndex[item] = best;
-            rankInPack[item] = counts[best];
-            loads[best] += weight[item];
-            counts[best]++;
+            tree[leaves + p] = p < numPacks ? (uint)p : ulong.MaxValue; // every load starts at zero
         }
-    }
 
-    // A min-heap of (load bits, pack index) keys: non-negative float bits order like the loads, and the index
-    // in the low half makes the lowest pack win ties. A full pack leaves the heap, which is exactly the
-    // reference's "among packs with room" filter, in O(log m) per item instead of O(m).
-    private static void PackByHeap(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int perPack, Span<int> packIndex, Span<int> rankInPack, Span<int> counts, Span<ulong> heap)
-    {
-        int size = heap.Length;
-        for (int p = 0; p < size; p++)
+        for (int i = leaves - 1; i > 0; i--)
         {
-            heap[p] = (uint)p; // all loads zero: ordered by index, already a heap
+            tree[i] = Math.Min(tree[2 * i], tree[(2 * i) + 1]);
         }
 
         foreach (ulong key in order)
         {
             int item = ReferenceSort.IndexOf(key);
-            ulong top = heap[0];
-            int pack = (int)(uint)top;
-            float load = BitConverter.UInt32BitsToSingle((uint)(top >> 32)) + weight[item];
+            ulong lightest = tree[1];
+            int pack = (int)(uint)lightest;
             packIndex[item] = pack;
-            rankInPack[item] = counts[pack];
-            if (++counts[pack] == perPack)
-            {
-                heap[0] = heap[--size];
-            }
-            else
-            {
-                heap[0] = ReferenceSort.MakeKey(load, pack);
-            }
+            int rank = counts[pack]++;
+            rankInPack[item] = rank;
+            float load = BitConverter.UInt32BitsToSingle((uint)(lightest >> 32)) + weight[item];
+            ulong value = rank + 1 == perPack ? ulong.MaxValue : ReferenceSort.MakeKey(load, pack);
+            int at = leaves + pack;
+            tree[at] = value;
 
-            SiftDownMin(heap.Slice(0, size));
+            // Each parent is min(this path's value, the sibling): the running minimum stays in a register,
+            // and siblings are never written by this update, so no level waits on the store before it.
+            for (; at > 1; at >>= 1)
+            {
+                value = BranchFreeMin(value, tree[at ^ 1]);
+                tree[at >> 1] = value;
+            }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SiftDownMin(Span<ulong> heap)
+    // Which key is smaller is a coin toss on real loads, so a branch would mispredict half the time;
+    // the comparison feeds a mask instead (setcc, no jump).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ulong BranchFreeMin(ulong a, ulong b)
     {
-        int n = heap.Length;
-        if (n == 0)
-        {
-            return;
-        }
-
-        ulong value = heap[0];
-        int hole = 0;
-        while (true)
-        {
-            int child = (2 * hole) + 1;
-            if (child >= n)
-            {
-                break;
-            }
-
-            if (child + 1 < n && heap[child + 1] < heap[child])
-            {
-                child++;
-            }
-
-            if (heap[child] >= value)
-            {
-                break;
-            }
-
-            heap[hole] = heap[child];
-            hole = child;
-        }
-
-        heap[hole] = value;
+        ulong mask = 0UL - (a < b ? 1UL : 0UL);
+        return b ^ ((a ^ b) & mask);
     }
 }

@@ -54,8 +54,8 @@ internal sealed class RebalanceWorkspace
         Grow(ref SlotRankInPack, s.SlotsPerNode);
         Grow(ref PackCounts, Math.Max(s.Nodes, s.GpusPerNode));
 
-        // Sort keys plus one heap entry per pack, or one heap entry per expert while replicating.
-        int keys = Math.Max(Math.Max(s.Groups + s.Nodes, s.SlotsPerNode + s.GpusPerNode), s.ExpertsPerNode);
+        // Packing's sort keys and tournament tree, or replication's heap of one entry per expert.
+        int keys = Math.Max(Math.Max(BalancedPacking.ScratchLength(s.Groups, s.Nodes), BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode)), s.ExpertsPerNode);
         Grow(ref Keys, keys);
     }
 

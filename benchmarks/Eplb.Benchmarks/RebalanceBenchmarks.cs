@@ -1,0 +1,81 @@
+using BenchmarkDotNet.Attributes;
+
+namespace Eplb.Benchmarks;
+
+/// <summary>
+/// RebalanceExperts on the model shapes of docs/load-model.md (V3: DeepSeek-V3, 58 layers x 256 experts, 8 groups;
+/// Qwen3: 94 x 128, no groups; Kimi: Kimi-K2, 60 x 384, no groups; (replicas, groups, nodes, gpus) in brackets), against the part no exact implementation can skip:
+/// sorting every row of the same matrix with the reference sort (the baseline, in the same run).
+/// </summary>
+[MemoryDiagnoser]
+public class RebalanceBenchmarks
+{
+    private int[] _physicalToLogical = [];
+    private int[] _logicalToPhysical = [];
+    private int[] _logicalReplicaCount = [];
+    private ulong[] _keys = [];
+    private RebalanceOptions _allCores = RebalanceOptions.Default;
+
+    public static IEnumerable<Workload> Workloads() =>
+    [
+        Workload.Create("V3 (288,8,4,32)", 58, 256, 288, 8, 4, 32),
+        Workload.Create("V3 (320,8,8,64)", 58, 256, 320, 8, 8, 64),
+        Workload.Create("V3 (288,8,18,144)", 58, 256, 288, 8, 18, 144),
+        Workload.Create("V3 (320,8,40,320)", 58, 256, 320, 8, 40, 320),
+        Workload.Create("Qwen3 (160,1,4,32)", 94, 128, 160, 1, 4, 32),
+        Workload.Create("Kimi (448,1,8,64)", 60, 384, 448, 1, 8, 64),
+    ];
+
+    [ParamsSource(nameof(Workloads))]
+    public Workload W { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _physicalToLogical = new int[W.Layers * W.Replicas];
+        _logicalToPhysical = new int[W.Layers * W.Experts * (W.Replicas - W.Experts + 1)];
+        _logicalReplicaCount = new int[W.Layers * W.Experts];
+        _keys = new ulong[W.Experts];
+        _allCores = new RebalanceOptions { MaxDegreeOfParallelism = -1 };
+    }
+
+    /// <summary>torch.sort(descending=True) of every row: what eplb.py's balanced_packing must at least do.</summary>
+    [Benchmark(Baseline = true)]
+    public ulong SortEveryRow()
+    {
+        ulong check = 0;
+        ReadOnlySpan<float> weights = W.Weights;
+        for (int layer = 0; layer < W.Layers; layer++)
+        {
+            ReadOnlySpan<float> row = weights.Slice(layer * W.Experts, W.Experts);
+            for (int i = 0; i < row.Length; i++)
+            {
+                _keys[i] = ReferenceSort.MakeKey(row[i], i);
+            }
+
+            ReferenceSort.SortDescending(_keys);
+            check += _keys[0];
+        }
+
+        return check;
+    }
+
+    /// <summary>The allocating overload: the plan's arrays are all it allocates.</summary>
+    [Benchmark]
+    public RebalancePlan Rebalance() =>
+        ExpertLoadBalancer.RebalanceExperts(W.Weights, W.Layers, W.Replicas, W.Groups, W.Nodes, W.Gpus);
+
+    /// <summary>Into caller buffers sized for the worst case: allocates nothing.</summary>
+    [Benchmark]
+    public int TryRebalance()
+    {
+        ExpertLoadBalancer.TryRebalanceExperts(W.Weights, W.Layers, W.Replicas, W.Groups, W.Nodes, W.Gpus,
+            _physicalToLogical, _logicalToPhysical, _logicalReplicaCount, out int maxReplicaCount);
+        return maxReplicaCount;
+    }
+
+    /// <summary>Layers spread over every core (RebalanceOptions.MaxDegreeOfParallelism = -1); same plan.</summary>
+    [Benchmark]
+    public RebalancePlan RebalanceAllCores() =>
+        ExpertLoadBalancer.RebalanceExperts(W.Weights, W.Layers, W.Replicas, W.Groups, W.Nodes, W.Gpus, _allCores);
+}
