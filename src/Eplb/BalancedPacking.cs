@@ -93,15 +93,14 @@ public static class BalancedPacking
     }
 
     /// <summary>Scratch <see cref="PackRow"/> needs: the sort keys plus a tournament tree over the packs.</summary>
-    internal static int ScratchLength(int items, int packs) => items + (2 * (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)packs));
+    internal static int ScratchLength(int items, int packs) => items + TournamentTree.Length(packs);
 
     /// <summary>The unchecked core. <paramref name="keys"/> holds at least <see cref="ScratchLength"/> entries, <paramref name="counts"/> at least m.</summary>
     /// <remarks>
     /// Each pack is one key, <c>(load bits, pack index)</c>: for non-negative loads its unsigned order is exactly
     /// the reference's choice, lightest first and the lowest index on equal load; a full pack's key is
-    /// <see cref="ulong.MaxValue"/>, so it is never chosen. A tournament tree keeps the minimum key at its root;
-    /// a placement updates one leaf and recomputes its path with branch-free minimums, O(log m) per item with
-    /// no mispredicted branches, where the reference scans all m packs.
+    /// <see cref="ulong.MaxValue"/>, so it is never chosen again. A <see cref="TournamentTree"/> finds the minimum
+    /// in O(log m) per item without mispredicted branches, where the reference scans all m packs.
     /// </remarks>
     internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
     {
@@ -128,18 +127,14 @@ public static class BalancedPacking
         counts = counts.Slice(0, numPacks);
         counts.Clear();
 
-        int leaves = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)numPacks);
+        int leaves = TournamentTree.Leaves(numPacks);
         Span<ulong> tree = keys.Slice(n, 2 * leaves);
         for (int p = 0; p < leaves; p++)
         {
             tree[leaves + p] = p < numPacks ? (uint)p : ulong.MaxValue; // every load starts at zero
         }
 
-        for (int i = leaves - 1; i > 0; i--)
-        {
-            tree[i] = Math.Min(tree[2 * i], tree[(2 * i) + 1]);
-        }
-
+        TournamentTree.Build(tree, leaves);
         foreach (ulong key in order)
         {
             int item = ReferenceSort.IndexOf(key);
@@ -149,26 +144,7 @@ public static class BalancedPacking
             int rank = counts[pack]++;
             rankInPack[item] = rank;
             float load = BitConverter.UInt32BitsToSingle((uint)(lightest >> 32)) + weight[item];
-            ulong value = rank + 1 == perPack ? ulong.MaxValue : ReferenceSort.MakeKey(load, pack);
-            int at = leaves + pack;
-            tree[at] = value;
-
-            // Each parent is min(this path's value, the sibling): the running minimum stays in a register,
-            // and siblings are never written by this update, so no level waits on the store before it.
-            for (; at > 1; at >>= 1)
-            {
-                value = BranchFreeMin(value, tree[at ^ 1]);
-                tree[at >> 1] = value;
-            }
+            TournamentTree.Update(tree, leaves, pack, rank + 1 == perPack ? ulong.MaxValue : ReferenceSort.MakeKey(load, pack));
         }
-    }
-
-    // Which key is smaller is a coin toss on real loads, so a branch would mispredict half the time;
-    // the comparison feeds a mask instead (setcc, no jump).
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static ulong BranchFreeMin(ulong a, ulong b)
-    {
-        ulong mask = 0UL - (a < b ? 1UL : 0UL);
-        return b ^ ((a ^ b) & mask);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace Eplb;
 
@@ -34,14 +35,16 @@ public static class ExpertReplication
         ThrowHelper.ThrowIfDestinationTooShort(logicalReplicaCount.Length, weight.Length, nameof(logicalReplicaCount));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        ulong[] heap = ArrayPool<ulong>.Shared.Rent(weight.Length);
+        ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(weight.Length));
+        float[] nextShare = ArrayPool<float>.Shared.Rent(weight.Length);
         try
         {
-            ReplicateRow(weight, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount, heap);
+            ReplicateRow(weight, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount, tree, nextShare);
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(heap);
+            ArrayPool<ulong>.Shared.Return(tree);
+            ArrayPool<float>.Shared.Return(nextShare);
         }
     }
 
@@ -70,104 +73,83 @@ public static class ExpertReplication
         var rank = new int[rows, numPhysical];
         var logcnt = new int[rows, k];
         Span<int> p2l = MatrixMarshal.AsSpan(phy2log), rk = MatrixMarshal.AsSpan(rank), cnt = MatrixMarshal.AsSpan(logcnt);
-        ulong[] heap = ArrayPool<ulong>.Shared.Rent(k);
+        ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(k));
+        float[] nextShare = ArrayPool<float>.Shared.Rent(k);
         try
         {
             for (int r = 0; r < rows; r++)
             {
-                ReplicateRow(all.Slice(r * k, k), numPhysical, p2l.Slice(r * numPhysical, numPhysical), rk.Slice(r * numPhysical, numPhysical), cnt.Slice(r * k, k), heap);
+                ReplicateRow(all.Slice(r * k, k), numPhysical, p2l.Slice(r * numPhysical, numPhysical), rk.Slice(r * numPhysical, numPhysical), cnt.Slice(r * k, k), tree, nextShare);
             }
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(heap);
+            ArrayPool<ulong>.Shared.Return(tree);
+            ArrayPool<float>.Shared.Return(nextShare);
         }
 
         return (phy2log, rank, logcnt);
     }
 
-    /// <summary>The unchecked core. <paramref name="heap"/> holds at least as many entries as there are experts.</summary>
+    /// <summary>Scratch <see cref="ReplicateRow"/> needs for <paramref name="experts"/> experts.</summary>
+    internal static int ScratchLength(int experts) => TournamentTree.Length(experts);
+
+    /// <summary>
+    /// The unchecked core. <paramref name="tree"/> holds at least <see cref="ScratchLength"/> entries and
+    /// <paramref name="nextShare"/> one per expert; on return the tree holds each expert's final load per
+    /// replica, read with <see cref="ShareOf"/>.
+    /// </summary>
     /// <remarks>
-    /// A max-heap of keys <c>(share bits, ~expert)</c>: non-negative float bits order like the shares, and the
-    /// complemented index makes the lowest expert the larger key on equal shares — the reference's first-index
-    /// argmax, found in O(log k) per slot instead of O(k). Only the chosen expert's share changes per slot, so
-    /// one sift-down keeps the heap exact.
+    /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>: its unsigned minimum is the largest
+    /// share (non-negative float bits order like the values) and, on equal shares, the lowest expert — the
+    /// reference's first-index argmax. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
+    /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot.
+    /// Each expert's next share, <c>w / (count + 1)</c>, is computed ahead, so no division stands between one
+    /// slot's choice and the next.
     /// </remarks>
-    internal static void ReplicateRow(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, Span<ulong> heap)
+    internal static void ReplicateRow(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, Span<ulong> tree, Span<float> nextShare)
     {
         int k = weight.Length;
+        int leaves = TournamentTree.Leaves(k);
+        tree = tree.Slice(0, 2 * leaves);
         for (int j = 0; j < k; j++)
         {
             physicalToLogical[j] = j;
             replicaRank[j] = 0;
             logicalReplicaCount[j] = 1;
+            tree[leaves + j] = ShareKey(weight[j], j);
         }
 
+        tree.Slice(leaves + k, leaves - k).Fill(ulong.MaxValue);
         if (numPhysical == k)
         {
             return;
         }
 
-        heap = heap.Slice(0, k);
-        for (int j = 0; j < k; j++)
-        {
-            heap[j] = ShareKey(weight[j], j);
-        }
-
-        for (int j = (k / 2) - 1; j >= 0; j--)
-        {
-            SiftDownMax(heap, j);
-        }
-
+        nextShare = nextShare.Slice(0, k);
+        TensorPrimitives.Divide(weight, 2f, nextShare);
+        TournamentTree.Build(tree, leaves);
         for (int slot = k; slot < numPhysical; slot++)
         {
-            int expert = ~(int)(uint)heap[0];
+            int expert = (int)(uint)tree[1];
             int count = logicalReplicaCount[expert];
             physicalToLogical[slot] = expert;
             replicaRank[slot] = count;
             logicalReplicaCount[expert] = ++count;
-            heap[0] = ShareKey(weight[expert] / count, expert);
-            SiftDownMax(heap, 0);
+            TournamentTree.Update(tree, leaves, expert, ShareKey(nextShare[expert], expert));
+            nextShare[expert] = weight[expert] / (count + 1);
         }
     }
 
-    private static ulong ShareKey(float share, int expert)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(share);
-        if (bits == 0x8000_0000u)
-        {
-            bits = 0;
-        }
+    /// <summary>The tree's leaves after <see cref="ReplicateRow"/>: one per expert, read with <see cref="ShareOf"/>.</summary>
+    internal static ReadOnlySpan<ulong> Shares(ReadOnlySpan<ulong> tree, int experts) => tree.Slice(TournamentTree.Leaves(experts), experts);
 
-        return ((ulong)bits << 32) | (uint)~expert;
-    }
+    /// <summary>
+    /// An expert's load per replica, <c>w / count</c> for its final count: the very float division the reference
+    /// performs for <c>tokens_per_phy</c>, already done while replicating.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static float ShareOf(ReadOnlySpan<ulong> shares, int expert) => BitConverter.UInt32BitsToSingle(~(uint)(shares[expert] >> 32));
 
-    private static void SiftDownMax(Span<ulong> heap, int hole)
-    {
-        int n = heap.Length;
-        ulong value = heap[hole];
-        while (true)
-        {
-            int child = (2 * hole) + 1;
-            if (child >= n)
-            {
-                break;
-            }
-
-            if (child + 1 < n && heap[child + 1] > heap[child])
-            {
-                child++;
-            }
-
-            if (heap[child] <= value)
-            {
-                break;
-            }
-
-            heap[hole] = heap[child];
-            hole = child;
-        }
-
-        heap[hole] = value;
-    }
+    private static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
 }

@@ -50,7 +50,7 @@ internal static class HierarchicalPolicy
             }
 
             Span<int> counts = nodeOrderCounts.Slice(firstExpert, expertsPerNode);
-            ExpertReplication.ReplicateRow(nodeLoads, slotsPerNode, slotExpert, slotRank, counts, ws.Keys);
+            ExpertReplication.ReplicateRow(nodeLoads, slotsPerNode, slotExpert, slotRank, counts, ws.ReplicationTree, ws.NextShare);
 
             Span<int> nodeSlots = physicalToLogical.Slice(node * slotsPerNode, slotsPerNode);
             Span<int> nodeRanks = replicaRank.Slice(node * slotsPerNode, slotsPerNode);
@@ -68,10 +68,10 @@ internal static class HierarchicalPolicy
             }
 
             Span<float> replicaLoads = ws.ReplicaLoads.AsSpan(0, slotsPerNode);
+            ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
             for (int t = 0; t < replicaLoads.Length; t++)
             {
-                int e = slotExpert[t];
-                replicaLoads[t] = nodeLoads[e] / counts[e];
+                replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
             }
 
             Span<int> pack = ws.SlotPack.AsSpan(0, slotsPerNode);

@@ -30,6 +30,8 @@ internal sealed class RebalanceWorkspace
     public int[] SlotRankInPack = [];
     public int[] PackCounts = [];
     public ulong[] Keys = [];
+    public ulong[] ReplicationTree = [];
+    public float[] NextShare = [];
 
     public static RebalanceWorkspace For(in RebalanceShape shape)
     {
@@ -54,9 +56,9 @@ internal sealed class RebalanceWorkspace
         Grow(ref SlotRankInPack, s.SlotsPerNode);
         Grow(ref PackCounts, Math.Max(s.Nodes, s.GpusPerNode));
 
-        // Packing's sort keys and tournament tree, or replication's heap of one entry per expert.
-        int keys = Math.Max(Math.Max(BalancedPacking.ScratchLength(s.Groups, s.Nodes), BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode)), s.ExpertsPerNode);
-        Grow(ref Keys, keys);
+        Grow(ref Keys, Math.Max(BalancedPacking.ScratchLength(s.Groups, s.Nodes), BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode)));
+        Grow(ref ReplicationTree, ExpertReplication.ScratchLength(s.ExpertsPerNode));
+        Grow(ref NextShare, s.ExpertsPerNode);
     }
 
     private static void Grow<T>(ref T[] array, int length)
