@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 
 namespace Eplb;
@@ -8,11 +10,21 @@ namespace Eplb;
 /// which is libstdc++'s <c>std::sort</c> (introsort) over (value, index) pairs comparing values only.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Introsort is not stable, so equal loads come out in an order only this exact procedure reproduces
 /// (see docs/reference-parity.md). Each element is one <see cref="ulong"/> key: the value's IEEE bits in the
 /// high half, the original index in the low half. For non-negative floats the bit pattern orders like the
 /// value, so "a before b" (a's value greater) is <c>a &gt; (b | 0xFFFFFFFF)</c>: one OR and one compare that
 /// ignores the index, and a swap moves value and index together.
+/// </para>
+/// <para>
+/// libstdc++ ends with an insertion sort over the whole array. Every partition leaves each element of its left
+/// part at least as large as each element of its right part, so that pass never moves an element out of the
+/// run of at most 16 that the partitioning left it in (heap-sorted ranges are already in order), and an
+/// insertion sort with a strict comparator is stable. The final pass is therefore exactly "stable-sort each
+/// leftover run", which this port does as soon as a run is left, where it is still in cache, and without
+/// branches: each element's place is its stable rank, counted with vector compares (<see cref="SortRun"/>).
+/// </para>
 /// </remarks>
 internal static class ReferenceSort
 {
@@ -49,9 +61,7 @@ internal static class ReferenceSort
             return;
         }
 
-        ref ulong k = ref MemoryMarshal.GetReference(keys);
-        IntroSortLoop(ref k, 0, n, 2 * System.Numerics.BitOperations.Log2((uint)n));
-        FinalInsertionSort(ref k, n);
+        IntroSortLoop(ref MemoryMarshal.GetReference(keys), 0, n, 2 * System.Numerics.BitOperations.Log2((uint)n));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -83,6 +93,8 @@ internal static class ReferenceSort
             IntroSortLoop(ref k, cut, last, depthLimit);
             last = cut;
         }
+
+        SortRun(ref At(ref k, first), last - first);
     }
 
     // std::__unguarded_partition_pivot: median of (first+1, mid, last-1) moved to first, then Hoare.
@@ -196,23 +208,69 @@ internal static class ReferenceSort
         At(ref k, hole) = value;
     }
 
-    private static void FinalInsertionSort(ref ulong k, int n)
+    /// <summary>
+    /// Stable descending sort of a leftover run of at most <see cref="Threshold"/> keys: what libstdc++'s final
+    /// insertion sort does to it.
+    /// </summary>
+    internal static void SortRun(ref ulong run, int n)
     {
-        if (n > Threshold)
+        if (n < 2)
         {
-            InsertionSort(ref k, Threshold);
-            for (int i = Threshold; i < n; i++)
-            {
-                UnguardedLinearInsert(ref k, i);
-            }
+            return;
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            SortRunByRank(ref run, n);
         }
         else
         {
-            InsertionSort(ref k, n);
+            InsertionSort(ref run, n);
         }
     }
 
-    private static void InsertionSort(ref ulong k, int n)
+    /// <summary>
+    /// Each key goes to its stable rank: the number of larger keys plus the number of equal keys before it,
+    /// counted 4 at a time with AVX2 compares and no data-dependent branch. With every key's low half forced
+    /// to ones (<c>a' = a | 0xFFFFFFFF</c>), "larger, or equal and earlier" is one signed compare
+    /// <c>a'[j] &gt; t[j]</c> with <c>t[j] = a'[i] - (j &lt; i ? 1 : 0)</c>; keys stay below 2^63 because load
+    /// bits are those of finite non-negative floats.
+    /// </summary>
+    internal static void SortRunByRank(ref ulong run, int n)
+    {
+        Debug.Assert(n <= Threshold, "runs left by introsort are at most 16 long");
+        Span<ulong> copy = stackalloc ulong[Threshold];
+        copy.Clear(); // padding: value 0 is never larger, and sits after every real key
+        MemoryMarshal.CreateReadOnlySpan(ref run, n).CopyTo(copy);
+
+        Vector256<long> mask = Vector256.Create((long)IndexMask);
+        ref long c = ref Unsafe.As<ulong, long>(ref MemoryMarshal.GetReference(copy));
+        Vector256<long> a0 = Vector256.LoadUnsafe(ref c, 0) | mask;
+        Vector256<long> a1 = Vector256.LoadUnsafe(ref c, 4) | mask;
+        Vector256<long> a2 = Vector256.LoadUnsafe(ref c, 8) | mask;
+        Vector256<long> a3 = Vector256.LoadUnsafe(ref c, 12) | mask;
+        Vector256<long> j0 = Vector256.Create(0L, 1, 2, 3);
+        Vector256<long> j1 = Vector256.Create(4L, 5, 6, 7);
+        Vector256<long> j2 = Vector256.Create(8L, 9, 10, 11);
+        Vector256<long> j3 = Vector256.Create(12L, 13, 14, 15);
+
+        for (int i = 0; i < n; i++)
+        {
+            Vector256<long> key = Vector256.Create((long)(copy[i] | IndexMask));
+            Vector256<long> index = Vector256.Create((long)i);
+
+            // j < i gives an all-ones lane, which is -1: the threshold drops by one and "equal" counts too.
+            uint ahead =
+                Vector256.GreaterThan(a0, key + Vector256.GreaterThan(index, j0)).ExtractMostSignificantBits()
+                | (Vector256.GreaterThan(a1, key + Vector256.GreaterThan(index, j1)).ExtractMostSignificantBits() << 4)
+                | (Vector256.GreaterThan(a2, key + Vector256.GreaterThan(index, j2)).ExtractMostSignificantBits() << 8)
+                | (Vector256.GreaterThan(a3, key + Vector256.GreaterThan(index, j3)).ExtractMostSignificantBits() << 12);
+            At(ref run, System.Numerics.BitOperations.PopCount(ahead)) = copy[i];
+        }
+    }
+
+    /// <summary>libstdc++'s <c>__insertion_sort</c>: the reference behaviour, and the fallback without AVX2.</summary>
+    internal static void InsertionSort(ref ulong k, int n)
     {
         for (int i = 1; i < n; i++)
         {
@@ -229,23 +287,17 @@ internal static class ReferenceSort
             }
             else
             {
-                UnguardedLinearInsert(ref k, i);
+                // Unguarded: the first key is not after the value, so the scan stops.
+                int last = i, next = i - 1;
+                while (Before(value, At(ref k, next)))
+                {
+                    At(ref k, last) = At(ref k, next);
+                    last = next;
+                    next--;
+                }
+
+                At(ref k, last) = value;
             }
         }
-    }
-
-    // Unguarded: after introsort the smallest element sits in the first Threshold slots, so the scan stops.
-    private static void UnguardedLinearInsert(ref ulong k, int last)
-    {
-        ulong value = At(ref k, last);
-        int next = last - 1;
-        while (Before(value, At(ref k, next)))
-        {
-            At(ref k, last) = At(ref k, next);
-            last = next;
-            next--;
-        }
-
-        At(ref k, last) = value;
     }
 }

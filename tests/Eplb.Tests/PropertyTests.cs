@@ -111,6 +111,29 @@ public class PropertyTests
     }
 
     [Fact]
+    public void SortRunByRank_TieHeavyRuns_EqualsLibstdcppInsertionSort()
+    {
+        // The vector rank sort replaces libstdc++'s final insertion pass on runs of up to 16; the scalar
+        // insertion sort is the fallback without AVX2. Both must give the same stable order.
+        var random = new Random(11);
+        for (int i = 0; i < 20000; i++)
+        {
+            int n = random.Next(0, 17);
+            int distinct = random.Next(1, 6);
+            ulong[] expected = Enumerable.Range(0, n).Select(j => ReferenceSort.MakeKey(random.Next(distinct) * 0.5f, j)).ToArray();
+            ulong[] actual = (ulong[])expected.Clone();
+
+            if (n > 0)
+            {
+                ReferenceSort.InsertionSort(ref expected[0], n);
+                ReferenceSort.SortRunByRank(ref actual[0], n);
+            }
+
+            actual.Should().Equal(expected);
+        }
+    }
+
+    [Fact]
     public void RebalanceExperts_ManyThreadsAtOnce_ReturnsIdenticalPlans()
     {
         var random = new Random(10);
