@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Eplb;
 
@@ -96,55 +98,119 @@ public static class BalancedPacking
     internal static int ScratchLength(int items, int packs) => items + TournamentTree.Length(packs);
 
     /// <summary>The unchecked core. <paramref name="keys"/> holds at least <see cref="ScratchLength"/> entries, <paramref name="counts"/> at least m.</summary>
+    internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+    {
+        if (weight.Length == numPacks)
+        {
+            OnePerPack(packIndex, rankInPack);
+            return;
+        }
+
+        var row = new PackingRow(weight, numPacks, packIndex, rankInPack, keys, counts);
+        for (int i = 0; i < weight.Length; i++)
+        {
+            row.Place(i);
+        }
+    }
+
+    /// <summary>
+    /// Packs two independent rows of the same size, one item of each in turn: each row's greedy is a serial
+    /// chain (an item's pack depends on the previous item's load), and interleaving gives the processor two
+    /// chains to overlap. The results are exactly those of two <see cref="PackRow"/> calls.
+    /// </summary>
+    internal static void PackRowPair(
+        ReadOnlySpan<float> weightA, Span<int> packIndexA, Span<int> rankInPackA, Span<ulong> keysA, Span<int> countsA,
+        ReadOnlySpan<float> weightB, Span<int> packIndexB, Span<int> rankInPackB, Span<ulong> keysB, Span<int> countsB, int numPacks)
+    {
+        Debug.Assert(weightA.Length == weightB.Length, "paired rows have the same shape");
+        if (weightA.Length == numPacks)
+        {
+            OnePerPack(packIndexA, rankInPackA);
+            OnePerPack(packIndexB, rankInPackB);
+            return;
+        }
+
+        var a = new PackingRow(weightA, numPacks, packIndexA, rankInPackA, keysA, countsA);
+        var b = new PackingRow(weightB, numPacks, packIndexB, rankInPackB, keysB, countsB);
+        for (int i = 0; i < weightA.Length; i++)
+        {
+            a.Place(i);
+            b.Place(i);
+        }
+    }
+
+    // One item per pack: item i goes to pack i, unsorted, exactly as the reference short-circuits.
+    private static void OnePerPack(Span<int> packIndex, Span<int> rankInPack)
+    {
+        for (int i = 0; i < packIndex.Length; i++)
+        {
+            packIndex[i] = i;
+        }
+
+        rankInPack.Clear();
+    }
+
+    /// <summary>One row's greedy, advanced an item at a time so that independent rows can be interleaved.</summary>
     /// <remarks>
     /// Each pack is one key, <c>(load bits, pack index)</c>: for non-negative loads its unsigned order is exactly
     /// the reference's choice, lightest first and the lowest index on equal load; a full pack's key is
     /// <see cref="ulong.MaxValue"/>, so it is never chosen again. A <see cref="TournamentTree"/> finds the minimum
     /// in O(log m) per item without mispredicted branches, where the reference scans all m packs.
     /// </remarks>
-    internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+    private ref struct PackingRow
     {
-        int n = weight.Length;
-        int perPack = n / numPacks;
-        if (perPack == 1)
+        private readonly ReadOnlySpan<float> _weight;
+        private readonly ReadOnlySpan<ulong> _order;
+        private readonly Span<ulong> _tree;
+        private readonly Span<int> _packIndex;
+        private readonly Span<int> _rankInPack;
+        private readonly Span<int> _counts;
+        private readonly int _leaves;
+        private readonly int _perPack;
+        private ulong _lightest;
+
+        public PackingRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
         {
+            int n = weight.Length;
+            Span<ulong> order = keys.Slice(0, n);
             for (int i = 0; i < n; i++)
             {
-                packIndex[i] = i;
-                rankInPack[i] = 0;
+                order[i] = ReferenceSort.MakeKey(weight[i], i);
             }
 
-            return;
+            ReferenceSort.SortDescending(order);
+            _leaves = TournamentTree.Leaves(numPacks);
+            _tree = keys.Slice(n, 2 * _leaves);
+            for (int p = 0; p < _leaves; p++)
+            {
+                _tree[_leaves + p] = p < numPacks ? (uint)p : ulong.MaxValue; // every load starts at zero
+            }
+
+            TournamentTree.Build(_tree, _leaves);
+            _lightest = _tree[1];
+            _weight = weight;
+            _order = order;
+            _packIndex = packIndex;
+            _rankInPack = rankInPack;
+            _counts = counts.Slice(0, numPacks);
+            _counts.Clear();
+            _perPack = n / numPacks;
         }
 
-        Span<ulong> order = keys.Slice(0, n);
-        for (int i = 0; i < n; i++)
+        /// <summary>Places the <paramref name="i"/>-th heaviest item on the lightest pack with room.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Place(int i)
         {
-            order[i] = ReferenceSort.MakeKey(weight[i], i);
-        }
+            int item = ReferenceSort.IndexOf(_order[i]);
+            int pack = (int)(uint)_lightest;
+            _packIndex[item] = pack;
+            int rank = _counts[pack]++;
+            _rankInPack[item] = rank;
 
-        ReferenceSort.SortDescending(order);
-        counts = counts.Slice(0, numPacks);
-        counts.Clear();
-
-        int leaves = TournamentTree.Leaves(numPacks);
-        Span<ulong> tree = keys.Slice(n, 2 * leaves);
-        for (int p = 0; p < leaves; p++)
-        {
-            tree[leaves + p] = p < numPacks ? (uint)p : ulong.MaxValue; // every load starts at zero
-        }
-
-        TournamentTree.Build(tree, leaves);
-        foreach (ulong key in order)
-        {
-            int item = ReferenceSort.IndexOf(key);
-            ulong lightest = tree[1];
-            int pack = (int)(uint)lightest;
-            packIndex[item] = pack;
-            int rank = counts[pack]++;
-            rankInPack[item] = rank;
-            float load = BitConverter.UInt32BitsToSingle((uint)(lightest >> 32)) + weight[item];
-            TournamentTree.Update(tree, leaves, pack, rank + 1 == perPack ? ulong.MaxValue : ReferenceSort.MakeKey(load, pack));
+            // A sum of non-negative loads starting from +0 is never -0, so the key needs no sign fold.
+            float load = BitConverter.UInt32BitsToSingle((uint)(_lightest >> 32)) + _weight[item];
+            ulong key = ((ulong)BitConverter.SingleToUInt32Bits(load) << 32) | (uint)pack;
+            _lightest = TournamentTree.Update(_tree, _leaves, pack, rank + 1 == _perPack ? ulong.MaxValue : key);
         }
     }
 }

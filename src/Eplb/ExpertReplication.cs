@@ -129,14 +129,15 @@ public static class ExpertReplication
         nextShare = nextShare.Slice(0, k);
         TensorPrimitives.Divide(weight, 2f, nextShare);
         TournamentTree.Build(tree, leaves);
+        ulong largest = tree[1];
         for (int slot = k; slot < numPhysical; slot++)
         {
-            int expert = (int)(uint)tree[1];
+            int expert = (int)(uint)largest;
             int count = logicalReplicaCount[expert];
             physicalToLogical[slot] = expert;
             replicaRank[slot] = count;
             logicalReplicaCount[expert] = ++count;
-            TournamentTree.Update(tree, leaves, expert, ShareKey(nextShare[expert], expert));
+            largest = TournamentTree.Update(tree, leaves, expert, ShareKey(nextShare[expert], expert));
             nextShare[expert] = weight[expert] / (count + 1);
         }
     }

@@ -14,11 +14,9 @@ internal static class HierarchicalPolicy
     /// </summary>
     public static void RebalanceLayer(ReadOnlySpan<float> weight, in RebalanceShape s, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, RebalanceWorkspace ws)
     {
-        int expertsPerNode = s.ExpertsPerNode;
         int slotsPerNode = s.SlotsPerNode;
         int slotsPerGpu = s.SlotsPerGpu;
         bool keepsOrder = s.KeepsExpertOrder;
-        Span<int> nodeOrderToLogical = ws.NodeOrderToLogical.AsSpan(0, s.Experts);
 
         // With one group per node the relabelling is the identity: skip it, and let replication write the
         // counts straight into the output.
@@ -28,61 +26,35 @@ internal static class HierarchicalPolicy
             PackGroupsOntoNodes(weight, s, ws);
         }
 
-        Span<int> slotExpert = ws.SlotExpert.AsSpan(0, slotsPerNode);
-        Span<int> slotRank = ws.SlotReplicaRank.AsSpan(0, slotsPerNode);
-        for (int node = 0; node < s.Nodes; node++)
+        // Nodes go two at a time: their GPU packings are independent serial chains, packed interleaved.
+        for (int node = 0; node < s.Nodes; node += 2)
         {
-            int firstExpert = node * expertsPerNode;
-            ReadOnlySpan<float> nodeLoads;
-            if (keepsOrder)
+            bool pair = node + 1 < s.Nodes;
+            ReplicateWithinNode(weight, s, node, 0, nodeOrderCounts, ws);
+            if (pair)
             {
-                nodeLoads = weight.Slice(firstExpert, expertsPerNode);
+                ReplicateWithinNode(weight, s, node + 1, 1, nodeOrderCounts, ws);
             }
-            else
+
+            if (slotsPerGpu > 1)
             {
-                Span<float> gathered = ws.NodeLoads.AsSpan(0, expertsPerNode);
-                for (int i = 0; i < gathered.Length; i++)
+                if (pair)
                 {
-                    gathered[i] = weight[nodeOrderToLogical[firstExpert + i]];
+                    BalancedPacking.PackRowPair(
+                        Lane(ws.ReplicaLoads, 0, slotsPerNode), Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
+                        Lane(ws.ReplicaLoads, 1, slotsPerNode), Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
+                        s.GpusPerNode);
                 }
-
-                nodeLoads = gathered;
-            }
-
-            Span<int> counts = nodeOrderCounts.Slice(firstExpert, expertsPerNode);
-            ExpertReplication.ReplicateRow(nodeLoads, slotsPerNode, slotExpert, slotRank, counts, ws.ReplicationTree, ws.NextShare);
-
-            Span<int> nodeSlots = physicalToLogical.Slice(node * slotsPerNode, slotsPerNode);
-            Span<int> nodeRanks = replicaRank.Slice(node * slotsPerNode, slotsPerNode);
-            if (slotsPerGpu == 1)
-            {
-                // One slot per GPU: packing is the identity (the reference skips its sort too).
-                for (int t = 0; t < slotsPerNode; t++)
+                else
                 {
-                    int local = firstExpert + slotExpert[t];
-                    nodeSlots[t] = keepsOrder ? local : nodeOrderToLogical[local];
-                    nodeRanks[t] = slotRank[t];
+                    BalancedPacking.PackRow(Lane(ws.ReplicaLoads, 0, slotsPerNode), s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
                 }
-
-                continue;
             }
 
-            Span<float> replicaLoads = ws.ReplicaLoads.AsSpan(0, slotsPerNode);
-            ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
-            for (int t = 0; t < replicaLoads.Length; t++)
+            PlaceNode(s, node, 0, physicalToLogical, replicaRank, ws);
+            if (pair)
             {
-                replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
-            }
-
-            Span<int> pack = ws.SlotPack.AsSpan(0, slotsPerNode);
-            Span<int> rankInPack = ws.SlotRankInPack.AsSpan(0, slotsPerNode);
-            BalancedPacking.PackRow(replicaLoads, s.GpusPerNode, pack, rankInPack, ws.Keys, ws.PackCounts);
-            for (int t = 0; t < slotsPerNode; t++)
-            {
-                int position = (pack[t] * slotsPerGpu) + rankInPack[t];
-                int local = firstExpert + slotExpert[t];
-                nodeSlots[position] = keepsOrder ? local : nodeOrderToLogical[local];
-                nodeRanks[position] = slotRank[t];
+                PlaceNode(s, node + 1, 1, physicalToLogical, replicaRank, ws);
             }
         }
 
@@ -93,6 +65,66 @@ internal static class HierarchicalPolicy
             {
                 logicalReplicaCount[e] = nodeOrderCounts[logicalToNodeOrder[e]];
             }
+        }
+    }
+
+    private static Span<T> Lane<T>(T[] buffer, int lane, int length) => buffer.AsSpan(lane * length, length);
+
+    // Step 4 for one node: replicate its experts into its slots; each replica's load is its expert's final
+    // share, w / count, which replication leaves in its tree. Results go to the given lane of the workspace.
+    private static void ReplicateWithinNode(ReadOnlySpan<float> weight, in RebalanceShape s, int node, int lane, Span<int> nodeOrderCounts, RebalanceWorkspace ws)
+    {
+        int expertsPerNode = s.ExpertsPerNode, slotsPerNode = s.SlotsPerNode, firstExpert = node * expertsPerNode;
+        ReadOnlySpan<float> nodeLoads;
+        if (s.KeepsExpertOrder)
+        {
+            nodeLoads = weight.Slice(firstExpert, expertsPerNode);
+        }
+        else
+        {
+            Span<float> gathered = ws.NodeLoads.AsSpan(0, expertsPerNode);
+            ReadOnlySpan<int> nodeOrderToLogical = ws.NodeOrderToLogical.AsSpan(firstExpert, expertsPerNode);
+            for (int i = 0; i < gathered.Length; i++)
+            {
+                gathered[i] = weight[nodeOrderToLogical[i]];
+            }
+
+            nodeLoads = gathered;
+        }
+
+        Span<int> slotExpert = Lane(ws.SlotExpert, lane, slotsPerNode);
+        ExpertReplication.ReplicateRow(nodeLoads, slotsPerNode, slotExpert, Lane(ws.SlotReplicaRank, lane, slotsPerNode),
+            nodeOrderCounts.Slice(firstExpert, expertsPerNode), ws.ReplicationTree, ws.NextShare);
+        if (s.SlotsPerGpu > 1)
+        {
+            Span<float> replicaLoads = Lane(ws.ReplicaLoads, lane, slotsPerNode);
+            ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
+            for (int t = 0; t < replicaLoads.Length; t++)
+            {
+                replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
+            }
+        }
+    }
+
+    // Steps 5-6 for one node: slot t of the node moves to GPU pack * slotsPerGpu + rank (with one slot per GPU,
+    // packing is the identity and the reference skips its sort too), relabelled back to logical experts.
+    private static void PlaceNode(in RebalanceShape s, int node, int lane, Span<int> physicalToLogical, Span<int> replicaRank, RebalanceWorkspace ws)
+    {
+        int slotsPerNode = s.SlotsPerNode, slotsPerGpu = s.SlotsPerGpu, firstExpert = node * s.ExpertsPerNode;
+        Span<int> nodeSlots = physicalToLogical.Slice(node * slotsPerNode, slotsPerNode);
+        Span<int> nodeRanks = replicaRank.Slice(node * slotsPerNode, slotsPerNode);
+        ReadOnlySpan<int> slotExpert = Lane(ws.SlotExpert, lane, slotsPerNode);
+        ReadOnlySpan<int> slotRank = Lane(ws.SlotReplicaRank, lane, slotsPerNode);
+        ReadOnlySpan<int> pack = Lane(ws.SlotPack, lane, slotsPerNode);
+        ReadOnlySpan<int> rankInPack = Lane(ws.SlotRankInPack, lane, slotsPerNode);
+        ReadOnlySpan<int> nodeOrderToLogical = ws.NodeOrderToLogical.AsSpan(0, s.Experts);
+        bool keepsOrder = s.KeepsExpertOrder;
+        for (int t = 0; t < slotsPerNode; t++)
+        {
+            int position = slotsPerGpu == 1 ? t : (pack[t] * slotsPerGpu) + rankInPack[t];
+            int local = firstExpert + slotExpert[t];
+            nodeSlots[position] = keepsOrder ? local : nodeOrderToLogical[local];
+            nodeRanks[position] = slotRank[t];
         }
     }
 

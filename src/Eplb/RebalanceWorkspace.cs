@@ -1,7 +1,7 @@
 namespace Eplb;
 
 /// <summary>
-/// Scratch buffers for rebalancing one layer, kept per thread and grown on demand, so steady-state calls
+/// Scratch buffers for rebalancing one layer (per-node buffers have two lanes: nodes are processed in pairs), kept per thread and grown on demand, so steady-state calls
 /// allocate nothing.
 /// </summary>
 internal sealed class RebalanceWorkspace
@@ -29,7 +29,9 @@ internal sealed class RebalanceWorkspace
     public int[] SlotPack = [];
     public int[] SlotRankInPack = [];
     public int[] PackCounts = [];
+    public int[] PackCountsB = [];
     public ulong[] Keys = [];
+    public ulong[] KeysB = [];
     public ulong[] ReplicationTree = [];
     public float[] NextShare = [];
 
@@ -49,14 +51,16 @@ internal sealed class RebalanceWorkspace
         Grow(ref NodeOrderToLogical, s.Experts);
         Grow(ref NodeOrderCounts, s.Experts);
         Grow(ref NodeLoads, s.ExpertsPerNode);
-        Grow(ref ReplicaLoads, s.SlotsPerNode);
-        Grow(ref SlotExpert, s.SlotsPerNode);
-        Grow(ref SlotReplicaRank, s.SlotsPerNode);
-        Grow(ref SlotPack, s.SlotsPerNode);
-        Grow(ref SlotRankInPack, s.SlotsPerNode);
+        Grow(ref ReplicaLoads, 2 * s.SlotsPerNode);
+        Grow(ref SlotExpert, 2 * s.SlotsPerNode);
+        Grow(ref SlotReplicaRank, 2 * s.SlotsPerNode);
+        Grow(ref SlotPack, 2 * s.SlotsPerNode);
+        Grow(ref SlotRankInPack, 2 * s.SlotsPerNode);
         Grow(ref PackCounts, Math.Max(s.Nodes, s.GpusPerNode));
+        Grow(ref PackCountsB, s.GpusPerNode);
 
         Grow(ref Keys, Math.Max(BalancedPacking.ScratchLength(s.Groups, s.Nodes), BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode)));
+        Grow(ref KeysB, BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode));
         Grow(ref ReplicationTree, ExpertReplication.ScratchLength(s.ExpertsPerNode));
         Grow(ref NextShare, s.ExpertsPerNode);
     }

@@ -44,9 +44,10 @@ internal static class TournamentTree
         }
     }
 
-    /// <summary>Sets one leaf and recomputes the minimums on its path to the root.</summary>
+    /// <summary>Sets one leaf and recomputes the minimums on its path to the root; returns the new root.</summary>
+    /// <remarks>Callers keep the returned root in a register rather than reading it back from the tree.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Update(Span<ulong> tree, int leaves, int leaf, ulong value)
+    public static ulong Update(Span<ulong> tree, int leaves, int leaf, ulong value)
     {
         int at = leaves + leaf;
         tree[at] = value;
@@ -59,6 +60,8 @@ internal static class TournamentTree
             value = Min(value, siblings);
             tree[at >> 2] = value;
         }
+
+        return value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
