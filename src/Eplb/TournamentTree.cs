@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Eplb;
 
@@ -53,15 +54,17 @@ internal static class TournamentTree
         tree[at] = value;
 
         // Each parent is min(this path's value, its siblings): the running minimum stays in a register, and
-        // siblings are not written by this update, so no level waits on the store before it.
+        // siblings are not written by this update, so no level waits on the store before it. The path's minimum
+        // is the only dependent step per level; in a vector register it is one vpminuq where AVX-512 exists.
+        Vector128<ulong> path = Vector128.CreateScalarUnsafe(value);
         for (; at >= 4; at >>= 2)
         {
             ulong siblings = Min(Min(tree[at ^ 1], tree[at ^ 2]), tree[at ^ 3]);
-            value = Min(value, siblings);
-            tree[at >> 2] = value;
+            path = Vector128.Min(path, Vector128.CreateScalarUnsafe(siblings));
+            tree[at >> 2] = path.ToScalar();
         }
 
-        return value;
+        return path.ToScalar();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
