@@ -107,7 +107,7 @@ public static class BalancedPacking
         }
 
         var row = new PackingRow(weight, numPacks, packIndex, rankInPack, keys, counts);
-        for (int i = 0; i < weight.Length; i++)
+        for (int i = row.Placed; i < weight.Length; i++)
         {
             row.Place(i);
         }
@@ -132,10 +132,17 @@ public static class BalancedPacking
 
         var a = new PackingRow(weightA, numPacks, packIndexA, rankInPackA, keysA, countsA);
         var b = new PackingRow(weightB, numPacks, packIndexB, rankInPackB, keysB, countsB);
-        for (int i = 0; i < weightA.Length; i++)
+        for (int i = Math.Min(a.Placed, b.Placed); i < weightA.Length; i++)
         {
-            a.Place(i);
-            b.Place(i);
+            if (i >= a.Placed)
+            {
+                a.Place(i);
+            }
+
+            if (i >= b.Placed)
+            {
+                b.Place(i);
+            }
         }
     }
 
@@ -179,11 +186,29 @@ public static class BalancedPacking
             }
 
             ReferenceSort.SortDescending(order);
+            _counts = counts.Slice(0, numPacks);
+            _counts.Clear();
+
+            // While every item so far is heavier than zero, the next item's lightest pack with room is the first
+            // empty one: item j goes to pack j, rank 0. Those placements need no tree; it is built once after them.
+            int placed = 0;
+            while (placed < numPacks && (placed == 0 || weight[ReferenceSort.IndexOf(order[placed - 1])] > 0f))
+            {
+                int item = ReferenceSort.IndexOf(order[placed]);
+                packIndex[item] = placed;
+                rankInPack[item] = 0;
+                _counts[placed] = 1;
+                placed++;
+            }
+
             _leaves = TournamentTree.Leaves(numPacks);
             _tree = keys.Slice(n, 2 * _leaves);
             for (int p = 0; p < _leaves; p++)
             {
-                _tree[_leaves + p] = p < numPacks ? (uint)p : ulong.MaxValue; // every load starts at zero
+                _tree[_leaves + p] =
+                    p >= numPacks ? ulong.MaxValue :
+                    p < placed ? ((ulong)BitConverter.SingleToUInt32Bits(weight[ReferenceSort.IndexOf(order[p])]) << 32) | (uint)p :
+                    (uint)p; // still empty: load zero
             }
 
             TournamentTree.Build(_tree, _leaves);
@@ -192,10 +217,12 @@ public static class BalancedPacking
             _order = order;
             _packIndex = packIndex;
             _rankInPack = rankInPack;
-            _counts = counts.Slice(0, numPacks);
-            _counts.Clear();
             _perPack = n / numPacks;
+            Placed = placed;
         }
+
+        /// <summary>How many of the heaviest items the constructor placed already.</summary>
+        public int Placed { get; }
 
         /// <summary>Places the <paramref name="i"/>-th heaviest item on the lightest pack with room.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
