@@ -180,11 +180,7 @@ public static class BalancedPacking
         {
             int n = weight.Length;
             Span<ulong> order = keys.Slice(0, n);
-            for (int i = 0; i < n; i++)
-            {
-                order[i] = ReferenceSort.MakeKey(weight[i], i);
-            }
-
+            ReferenceSort.MakeKeys(weight, order, complementValues: false);
             ReferenceSort.SortDescending(order);
             _counts = counts.Slice(0, numPacks);
             _counts.Clear();

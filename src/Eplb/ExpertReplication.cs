@@ -100,7 +100,7 @@ public static class ExpertReplication
     /// replica, read with <see cref="ShareOf"/>.
     /// </summary>
     /// <remarks>
-    /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>: its unsigned minimum is the largest
+    /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>, that is <c>(~share bits, expert)</c>: its unsigned minimum is the largest
     /// share (non-negative float bits order like the values) and, on equal shares, the lowest expert — the
     /// reference's first-index argmax. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
     /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot.
@@ -115,11 +115,11 @@ public static class ExpertReplication
         for (int j = 0; j < k; j++)
         {
             physicalToLogical[j] = j;
-            replicaRank[j] = 0;
-            logicalReplicaCount[j] = 1;
-            tree[leaves + j] = ShareKey(weight[j], j);
         }
 
+        replicaRank.Slice(0, k).Clear();
+        logicalReplicaCount.Slice(0, k).Fill(1);
+        ReferenceSort.MakeKeys(weight, tree.Slice(leaves, k), complementValues: true);
         tree.Slice(leaves + k, leaves - k).Fill(ulong.MaxValue);
         if (numPhysical == k)
         {
@@ -152,5 +152,6 @@ public static class ExpertReplication
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static float ShareOf(ReadOnlySpan<ulong> shares, int expert) => BitConverter.UInt32BitsToSingle(~(uint)(shares[expert] >> 32));
 
+    // The complement of (share bits, ~expert): the value bits complemented, the expert index as it is.
     private static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
 }

@@ -46,6 +46,38 @@ internal static class ReferenceSort
         return ((ulong)bits << 32) | (uint)index;
     }
 
+    /// <summary>
+    /// <see cref="MakeKey"/> for a whole row: <c>keys[i] = (bits of values[i], i)</c>, with the value bits complemented
+    /// when <paramref name="complementValues"/> is set (so that an unsigned minimum finds the largest value).
+    /// Eight keys per step where vectors are accelerated.
+    /// </summary>
+    public static void MakeKeys(ReadOnlySpan<float> values, Span<ulong> keys, bool complementValues)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<uint> negativeZero = Vector256.Create(0x8000_0000u);
+            Vector256<uint> flip = complementValues ? Vector256<uint>.AllBitsSet : Vector256<uint>.Zero;
+            Vector256<ulong> index = Vector256.Create(0UL, 1, 2, 3);
+            Vector256<ulong> four = Vector256.Create(4UL), eight = Vector256.Create(8UL);
+            for (; i <= values.Length - 8; i += 8)
+            {
+                Vector256<uint> bits = Vector256.Create(values.Slice(i, 8)).AsUInt32();
+                bits = Vector256.AndNot(bits, Vector256.Equals(bits, negativeZero)) ^ flip;
+                (Vector256<ulong> lower, Vector256<ulong> upper) = Vector256.Widen(bits);
+                (Vector256.ShiftLeft(lower, 32) | index).CopyTo(keys.Slice(i, 4));
+                (Vector256.ShiftLeft(upper, 32) | (index + four)).CopyTo(keys.Slice(i + 4, 4));
+                index += eight;
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            ulong key = MakeKey(values[i], i);
+            keys[i] = complementValues ? key ^ ~IndexMask : key;
+        }
+    }
+
     /// <summary>The original index carried by a key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IndexOf(ulong key) => (int)(uint)key;

@@ -133,6 +133,27 @@ public class PropertyTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MakeKeys_AnyLengthAndNegativeZero_EqualsMakeKeyOneByOne(bool complementValues)
+    {
+        var random = new Random(12);
+        for (int n = 0; n < 70; n++)
+        {
+            float[] values = Enumerable.Range(0, n).Select(_ => random.Next(4) switch { 0 => -0f, 1 => 0f, _ => random.Next(0, 1000) / 8f }).ToArray();
+            var keys = new ulong[n];
+
+            ReferenceSort.MakeKeys(values, keys, complementValues);
+
+            for (int i = 0; i < n; i++)
+            {
+                ulong expected = ReferenceSort.MakeKey(values[i], i);
+                keys[i].Should().Be(complementValues ? expected ^ 0xFFFF_FFFF_0000_0000UL : expected);
+            }
+        }
+    }
+
     [Fact]
     public void RebalanceExperts_ManyThreadsAtOnce_ReturnsIdenticalPlans()
     {
