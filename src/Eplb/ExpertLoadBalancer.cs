@@ -313,13 +313,14 @@ public static class ExpertLoadBalancer
     }
 
     // log2phy[l, e, r] is the slot holding replica r of expert e: a scatter of slot ids, as the reference does.
+    // Each layer's block is filled with -1 just before its scatter, while it is still in L1.
     private static void FillLogicalToPhysical(ReadOnlySpan<int> physicalToLogical, ReadOnlySpan<int> replicaRank, in RebalanceShape shape, int maxReplicaCount, Span<int> logicalToPhysical)
     {
-        logicalToPhysical.Fill(-1);
         int e = shape.Experts, p = shape.Replicas;
         for (int layer = 0; layer < shape.Layers; layer++)
         {
             Span<int> layerMap = logicalToPhysical.Slice(layer * e * maxReplicaCount, e * maxReplicaCount);
+            layerMap.Fill(-1);
             ReadOnlySpan<int> slots = physicalToLogical.Slice(layer * p, p);
             ReadOnlySpan<int> ranks = replicaRank.Slice(layer * p, p);
             for (int slot = 0; slot < slots.Length; slot++)

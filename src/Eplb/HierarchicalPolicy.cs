@@ -26,14 +26,33 @@ internal static class HierarchicalPolicy
             PackGroupsOntoNodes(weight, s, ws);
         }
 
+        if (keepsOrder && slotsPerGpu == 1)
+        {
+            // One slot per GPU and no relabelling: placement is the identity, so each node's replication
+            // writes straight into the layer's slots.
+            for (int node = 0; node < s.Nodes; node++)
+            {
+                ReplicateWithinNode(weight, s, node, physicalToLogical.Slice(node * slotsPerNode, slotsPerNode),
+                    replicaRank.Slice(node * slotsPerNode, slotsPerNode), nodeOrderCounts, ws, replicaLoads: default);
+                if (node > 0)
+                {
+                    OffsetExperts(physicalToLogical.Slice(node * slotsPerNode, slotsPerNode), node * s.ExpertsPerNode);
+                }
+            }
+
+            return;
+        }
+
         // Nodes go two at a time: their GPU packings are independent serial chains, packed interleaved.
         for (int node = 0; node < s.Nodes; node += 2)
         {
             bool pair = node + 1 < s.Nodes;
-            ReplicateWithinNode(weight, s, node, 0, nodeOrderCounts, ws);
+            ReplicateWithinNode(weight, s, node, Lane(ws.SlotExpert, 0, slotsPerNode), Lane(ws.SlotReplicaRank, 0, slotsPerNode),
+                nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, 0, slotsPerNode) : default);
             if (pair)
             {
-                ReplicateWithinNode(weight, s, node + 1, 1, nodeOrderCounts, ws);
+                ReplicateWithinNode(weight, s, node + 1, Lane(ws.SlotExpert, 1, slotsPerNode), Lane(ws.SlotReplicaRank, 1, slotsPerNode),
+                    nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, 1, slotsPerNode) : default);
             }
 
             if (slotsPerGpu > 1)
@@ -70,11 +89,12 @@ internal static class HierarchicalPolicy
 
     private static Span<T> Lane<T>(T[] buffer, int lane, int length) => buffer.AsSpan(lane * length, length);
 
-    // Step 4 for one node: replicate its experts into its slots; each replica's load is its expert's final
-    // share, w / count, which replication leaves in its tree. Results go to the given lane of the workspace.
-    private static void ReplicateWithinNode(ReadOnlySpan<float> weight, in RebalanceShape s, int node, int lane, Span<int> nodeOrderCounts, RebalanceWorkspace ws)
+    // Step 4 for one node: replicate its experts into its slots (node-local expert ids). Each replica's load is
+    // its expert's final share, w / count, which replication leaves in its tree; it is copied out when wanted.
+    private static void ReplicateWithinNode(ReadOnlySpan<float> weight, in RebalanceShape s, int node, Span<int> slotExpert, Span<int> slotRank,
+        Span<int> nodeOrderCounts, RebalanceWorkspace ws, Span<float> replicaLoads)
     {
-        int expertsPerNode = s.ExpertsPerNode, slotsPerNode = s.SlotsPerNode, firstExpert = node * expertsPerNode;
+        int expertsPerNode = s.ExpertsPerNode, firstExpert = node * expertsPerNode;
         ReadOnlySpan<float> nodeLoads;
         if (s.KeepsExpertOrder)
         {
@@ -92,17 +112,20 @@ internal static class HierarchicalPolicy
             nodeLoads = gathered;
         }
 
-        Span<int> slotExpert = Lane(ws.SlotExpert, lane, slotsPerNode);
-        ExpertReplication.ReplicateRow(nodeLoads, slotsPerNode, slotExpert, Lane(ws.SlotReplicaRank, lane, slotsPerNode),
+        ExpertReplication.ReplicateRow(nodeLoads, s.SlotsPerNode, slotExpert, slotRank,
             nodeOrderCounts.Slice(firstExpert, expertsPerNode), ws.ReplicationTree, ws.NextShare);
-        if (s.SlotsPerGpu > 1)
+        ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
+        for (int t = 0; t < replicaLoads.Length; t++)
         {
-            Span<float> replicaLoads = Lane(ws.ReplicaLoads, lane, slotsPerNode);
-            ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
-            for (int t = 0; t < replicaLoads.Length; t++)
-            {
-                replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
-            }
+            replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
+        }
+    }
+
+    private static void OffsetExperts(Span<int> experts, int offset)
+    {
+        for (int i = 0; i < experts.Length; i++)
+        {
+            experts[i] += offset;
         }
     }
 
