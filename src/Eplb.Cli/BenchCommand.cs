@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Eplb.Cli;
@@ -16,6 +15,7 @@ internal static class BenchCommand
         var cluster = new ClusterOptions();
         var iterations = new Option<int>("--iterations") { Description = "Timed calls (after a warm-up)", DefaultValueFactory = _ => 200 };
         var threads = new Option<int>("--threads") { Description = "Threads placing layers at once (RebalanceOptions.MaxDegreeOfParallelism; -1 = every core)", DefaultValueFactory = _ => 1 };
+        var reuse = new Option<bool>("--reuse-buffers") { Description = "Time TryRebalanceExperts into buffers reused across calls (what a server does; allocates nothing) instead of RebalanceExperts, which returns a new plan each call" };
         var format = new Option<string>("--format") { Description = "table (default) or json: {\"median_us\", \"min_us\", \"iterations\", ...}", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
         var command = new Command("bench",
@@ -24,7 +24,7 @@ internal static class BenchCommand
             "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb bench --weights loads.npy --replicas 288 --groups 8 --nodes 18 --gpus 144 --format json")
         {
-            weights, layers, experts, seed, iterations, threads, format,
+            weights, layers, experts, seed, iterations, threads, reuse, format,
         };
         cluster.AddTo(command);
         command.SetAction(parsed =>
@@ -48,33 +48,30 @@ internal static class BenchCommand
 
             LoadMatrix loads = Loads(parsed.GetValue(weights), parsed.GetValue(layers), parsed.GetValue(experts), parsed.GetValue(seed), stdin);
             float[] w = loads.Values;
-            int warmUp = Math.Max(5, n / 10);
-            for (int i = 0; i < warmUp; i++)
+            bool reuseBuffers = parsed.GetValue(reuse);
+            Action call = () => ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
+            if (reuseBuffers)
             {
-                ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
+                var physicalToLogical = new int[loads.Layers * c.Replicas];
+                var logicalToPhysical = new int[(long)loads.Layers * loads.Experts * Math.Max(1, c.Replicas - loads.Experts + 1)];
+                var logicalReplicaCount = new int[loads.Layers * loads.Experts];
+                call = () => ExpertLoadBalancer.TryRebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus,
+                    physicalToLogical, logicalToPhysical, logicalReplicaCount, out _, options);
             }
 
-            var micros = new double[n];
-            for (int i = 0; i < n; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
-                micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            }
-
-            Array.Sort(micros);
-            double median = n % 2 == 1 ? micros[n / 2] : (micros[(n / 2) - 1] + micros[n / 2]) / 2;
+            double[] micros = Timing.Measure(call, n, out int warmUp);
+            double median = Timing.Median(micros);
             if (parsed.GetValue(format) == "json")
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"median_us\": {median:0.###}, \"min_us\": {micros[0]:0.###}, \"iterations\": {n}, \"threads\": {options.MaxDegreeOfParallelism}, \"layers\": {loads.Layers}, \"experts\": {loads.Experts}, \"num_replicas\": {c.Replicas}, \"num_groups\": {c.Groups}, \"num_nodes\": {c.Nodes}, \"num_gpus\": {c.Gpus}}}"));
+                    $"{{\"median_us\": {median:0.###}, \"min_us\": {micros[0]:0.###}, \"iterations\": {n}, \"threads\": {options.MaxDegreeOfParallelism}, \"layers\": {loads.Layers}, \"experts\": {loads.Experts}, \"num_replicas\": {c.Replicas}, \"num_groups\": {c.Groups}, \"num_nodes\": {c.Nodes}, \"num_gpus\": {c.Gpus}, \"api\": \"{(reuseBuffers ? "TryRebalanceExperts" : "RebalanceExperts")}\"}}"));
             }
             else
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"RebalanceExperts on {loads.Layers} layers x {loads.Experts} experts, ({c.Replicas}, {c.Groups}, {c.Nodes}, {c.Gpus}), {options.MaxDegreeOfParallelism} thread(s)"));
+                    $"{(reuseBuffers ? "TryRebalanceExperts (reused buffers)" : "RebalanceExperts")} on {loads.Layers} layers x {loads.Experts} experts, ({c.Replicas}, {c.Groups}, {c.Nodes}, {c.Gpus}), {options.MaxDegreeOfParallelism} thread(s)"));
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"median {median:0.0} us   min {micros[0]:0.0} us   p90 {micros[(int)(0.9 * (n - 1))]:0.0} us   ({n} calls after {warmUp} warm-up)"));
+                    $"median {median:0.0} us   min {micros[0]:0.0} us   p90 {micros[(int)(0.9 * (n - 1))]:0.0} us   ({n} calls after {warmUp} warm-up calls)"));
             }
 
             return 0;
