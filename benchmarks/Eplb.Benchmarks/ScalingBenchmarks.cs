@@ -29,9 +29,7 @@ public class ScalingBenchmarks
             _gpus--;
         }
 
-        float[,] w = ExpertLoadGenerator.Generate(_layers, _experts, seed: 1);
-        _weights = new float[w.Length];
-        Buffer.BlockCopy(w, 0, _weights, 0, _weights.Length * sizeof(float));
+        _weights = Workload.Generate(_layers, _experts);
         (_physicalToLogical, _logicalToPhysical, _logicalReplicaCount) = Buffers(_layers, _experts, _replicas);
     }
 
@@ -59,9 +57,7 @@ public class LayerScalingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        float[,] w = ExpertLoadGenerator.Generate(Layers, 256, seed: 1);
-        _weights = new float[w.Length];
-        Buffer.BlockCopy(w, 0, _weights, 0, _weights.Length * sizeof(float));
+        _weights = Workload.Generate(Layers, 256);
         (_physicalToLogical, _logicalToPhysical, _logicalReplicaCount) = ScalingBenchmarks.Buffers(Layers, 256, 288);
     }
 

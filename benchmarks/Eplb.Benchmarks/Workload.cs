@@ -12,9 +12,7 @@ public sealed class Workload
         Groups = groups;
         Nodes = nodes;
         Gpus = gpus;
-        float[,] w = ExpertLoadGenerator.Generate(layers, experts, seed: 1);
-        Weights = new float[w.Length];
-        Buffer.BlockCopy(w, 0, Weights, 0, Weights.Length * sizeof(float));
+        Weights = Generate(layers, experts);
     }
 
     public string Name { get; }
@@ -35,6 +33,15 @@ public sealed class Workload
 
     public static Workload Create(string name, int layers, int experts, int replicas, int groups, int nodes, int gpus) =>
         new(name, layers, experts, replicas, groups, nodes, gpus);
+
+    /// <summary>Calibrated loads, seed 1, row-major.</summary>
+    public static float[] Generate(int layers, int experts)
+    {
+        float[,] w = ExpertLoadGenerator.Generate(layers, experts, seed: 1);
+        var flat = new float[w.Length];
+        Buffer.BlockCopy(w, 0, flat, 0, flat.Length * sizeof(float));
+        return flat;
+    }
 
     // BenchmarkDotNet prints parameters with ToString: make the table say what each row is.
     public override string ToString() => Name;

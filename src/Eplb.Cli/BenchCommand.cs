@@ -91,9 +91,6 @@ internal static class BenchCommand
             throw CliException.Usage($"--layers and --experts must be positive, but are {layers} and {experts}");
         }
 
-        float[,] generated = ExpertLoadGenerator.Generate(layers, experts, seed);
-        var values = new float[generated.Length];
-        Buffer.BlockCopy(generated, 0, values, 0, values.Length * sizeof(float));
-        return new LoadMatrix(values, layers, experts);
+        return LoadMatrix.From(ExpertLoadGenerator.Generate(layers, experts, seed));
     }
 }

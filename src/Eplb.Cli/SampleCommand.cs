@@ -26,11 +26,11 @@ internal static class SampleCommand
         var physicalToLogical = new int[Layers * c.Replicas];
         var logicalToPhysical = new int[Layers * Experts * (c.Replicas - Experts + 1)];
         var logicalReplicaCount = new int[Layers * Experts];
-        float[] flat = new float[weight.Length];
-        Buffer.BlockCopy(weight, 0, flat, 0, flat.Length * sizeof(float));
+        LoadMatrix loads = LoadMatrix.From(weight);
+        float[] flat = loads.Values;
         double[] reusedRuns = Timing.Measure(() => ExpertLoadBalancer.TryRebalanceExperts(flat, Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus,
             physicalToLogical, logicalToPhysical, logicalReplicaCount, out int maxReplicaCount), 101, out int reusedWarmUpCalls);
-        var analysis = new PlanAnalysis(new LoadMatrix(flat, Layers, Experts), plan, c);
+        var analysis = new PlanAnalysis(loads, plan, c);
         double worst = analysis.Layers.Min(s => s.After);
         double maxBefore = analysis.Layers.Average(s => s.BusiestGpuLoadBefore);
         double maxAfter = analysis.Layers.Average(s => s.BusiestGpuLoad);

@@ -37,17 +37,7 @@ public static class BalancedPacking
         ThrowHelper.ThrowIfDestinationTooShort(rankInPack.Length, weight.Length, nameof(rankInPack));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(weight.Length, numPacks));
-        int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
-        try
-        {
-            PackRow(weight, numPacks, packIndex, rankInPack, keys, counts);
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(keys);
-            ArrayPool<int>.Shared.Return(counts);
-        }
+        PackRows(weight, weight.Length, numPacks, packIndex, rankInPack);
     }
 
     /// <summary>
@@ -74,15 +64,20 @@ public static class BalancedPacking
 
         var packIndex = new int[rows, n];
         var rankInPack = new int[rows, n];
-        Span<int> packs = MatrixMarshal.AsSpan(packIndex);
-        Span<int> ranks = MatrixMarshal.AsSpan(rankInPack);
+        PackRows(all, n, numPacks, MatrixMarshal.AsSpan(packIndex), MatrixMarshal.AsSpan(rankInPack));
+        return (packIndex, rankInPack);
+    }
+
+    // Validated rows of n items each, with pooled scratch.
+    private static void PackRows(ReadOnlySpan<float> weight, int n, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    {
         ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(n, numPacks));
         int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
         try
         {
-            for (int r = 0; r < rows; r++)
+            for (int row = 0; row < weight.Length / n; row++)
             {
-                PackRow(all.Slice(r * n, n), numPacks, packs.Slice(r * n, n), ranks.Slice(r * n, n), keys, counts);
+                PackRow(weight.Slice(row * n, n), numPacks, packIndex.Slice(row * n, n), rankInPack.Slice(row * n, n), keys, counts);
             }
         }
         finally
@@ -90,8 +85,6 @@ public static class BalancedPacking
             ArrayPool<ulong>.Shared.Return(keys);
             ArrayPool<int>.Shared.Return(counts);
         }
-
-        return (packIndex, rankInPack);
     }
 
     /// <summary>Scratch <see cref="PackRow"/> needs: the sort keys plus a tournament tree over the packs.</summary>

@@ -35,17 +35,7 @@ public static class ExpertReplication
         ThrowHelper.ThrowIfDestinationTooShort(logicalReplicaCount.Length, weight.Length, nameof(logicalReplicaCount));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(weight.Length));
-        float[] nextShare = ArrayPool<float>.Shared.Rent(weight.Length);
-        try
-        {
-            ReplicateRow(weight, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount, tree, nextShare);
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(tree);
-            ArrayPool<float>.Shared.Return(nextShare);
-        }
+        ReplicateRows(weight, weight.Length, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount);
     }
 
     /// <summary>
@@ -72,14 +62,21 @@ public static class ExpertReplication
         var phy2log = new int[rows, numPhysical];
         var rank = new int[rows, numPhysical];
         var logcnt = new int[rows, k];
-        Span<int> p2l = MatrixMarshal.AsSpan(phy2log), rk = MatrixMarshal.AsSpan(rank), cnt = MatrixMarshal.AsSpan(logcnt);
+        ReplicateRows(all, k, numPhysical, MatrixMarshal.AsSpan(phy2log), MatrixMarshal.AsSpan(rank), MatrixMarshal.AsSpan(logcnt));
+        return (phy2log, rank, logcnt);
+    }
+
+    // Validated rows of k experts each, with pooled scratch.
+    private static void ReplicateRows(ReadOnlySpan<float> weight, int k, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
+    {
         ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(k));
         float[] nextShare = ArrayPool<float>.Shared.Rent(k);
         try
         {
-            for (int r = 0; r < rows; r++)
+            for (int row = 0; row < weight.Length / k; row++)
             {
-                ReplicateRow(all.Slice(r * k, k), numPhysical, p2l.Slice(r * numPhysical, numPhysical), rk.Slice(r * numPhysical, numPhysical), cnt.Slice(r * k, k), tree, nextShare);
+                ReplicateRow(weight.Slice(row * k, k), numPhysical, physicalToLogical.Slice(row * numPhysical, numPhysical),
+                    replicaRank.Slice(row * numPhysical, numPhysical), logicalReplicaCount.Slice(row * k, k), tree, nextShare);
             }
         }
         finally
@@ -87,8 +84,6 @@ public static class ExpertReplication
             ArrayPool<ulong>.Shared.Return(tree);
             ArrayPool<float>.Shared.Return(nextShare);
         }
-
-        return (phy2log, rank, logcnt);
     }
 
     /// <summary>Scratch <see cref="ReplicateRow"/> needs for <paramref name="experts"/> experts.</summary>

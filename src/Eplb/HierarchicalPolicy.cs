@@ -43,37 +43,32 @@ internal static class HierarchicalPolicy
             return;
         }
 
-        // Nodes go two at a time: their GPU packings are independent serial chains, packed interleaved.
+        // Nodes go two at a time (two lanes of workspace): their GPU packings are independent serial chains,
+        // packed interleaved.
         for (int node = 0; node < s.Nodes; node += 2)
         {
-            bool pair = node + 1 < s.Nodes;
-            ReplicateWithinNode(weight, s, node, Lane(ws.SlotExpert, 0, slotsPerNode), Lane(ws.SlotReplicaRank, 0, slotsPerNode),
-                nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, 0, slotsPerNode) : default);
-            if (pair)
+            int lanes = Math.Min(2, s.Nodes - node);
+            for (int lane = 0; lane < lanes; lane++)
             {
-                ReplicateWithinNode(weight, s, node + 1, Lane(ws.SlotExpert, 1, slotsPerNode), Lane(ws.SlotReplicaRank, 1, slotsPerNode),
-                    nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, 1, slotsPerNode) : default);
+                ReplicateWithinNode(weight, s, node + lane, Lane(ws.SlotExpert, lane, slotsPerNode), Lane(ws.SlotReplicaRank, lane, slotsPerNode),
+                    nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, lane, slotsPerNode) : default);
             }
 
-            if (slotsPerGpu > 1)
+            if (slotsPerGpu > 1 && lanes == 2)
             {
-                if (pair)
-                {
-                    BalancedPacking.PackRowPair(
-                        Lane(ws.ReplicaLoads, 0, slotsPerNode), Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
-                        Lane(ws.ReplicaLoads, 1, slotsPerNode), Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
-                        s.GpusPerNode);
-                }
-                else
-                {
-                    BalancedPacking.PackRow(Lane(ws.ReplicaLoads, 0, slotsPerNode), s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
-                }
+                BalancedPacking.PackRowPair(
+                    Lane(ws.ReplicaLoads, 0, slotsPerNode), Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
+                    Lane(ws.ReplicaLoads, 1, slotsPerNode), Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
+                    s.GpusPerNode);
+            }
+            else if (slotsPerGpu > 1)
+            {
+                BalancedPacking.PackRow(Lane(ws.ReplicaLoads, 0, slotsPerNode), s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
             }
 
-            PlaceNode(s, node, 0, physicalToLogical, replicaRank, ws);
-            if (pair)
+            for (int lane = 0; lane < lanes; lane++)
             {
-                PlaceNode(s, node + 1, 1, physicalToLogical, replicaRank, ws);
+                PlaceNode(s, node + lane, lane, physicalToLogical, replicaRank, ws);
             }
         }
 

@@ -20,7 +20,8 @@ public sealed class CommandTests : IDisposable
         result.ExitCode.Should().Be(0);
         result.Stderr.Should().BeEmpty();
         result.Stdout.Should().Contain("58 MoE layers x 256 experts").And.Contain("32 GPUs in 4 nodes").And.Contain("288 physical expert slots")
-            .And.Contain("hierarchical").And.Contain("1.0 is perfect").And.Contain("Rebalance time:");
+            .And.Contain("hierarchical").And.Contain("1.0 is perfect").And.Contain("Rebalance time")
+            .And.Contain("ms  into reused buffers (TryRebalanceExperts").And.Contain("ms  returning a new plan each call (RebalanceExperts)");
         double before = Number(result.Stdout, "before"), after = Number(result.Stdout, "after");
         before.Should().BeInRange(0.3, 0.8);
         after.Should().BeGreaterThan(before + 0.2).And.BeLessThanOrEqualTo(1.0);
