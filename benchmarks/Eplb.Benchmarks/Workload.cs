@@ -13,7 +13,11 @@ public sealed class Workload
         Nodes = nodes;
         Gpus = gpus;
         Weights = Generate(layers, experts);
+        FreshWeights = [.. Enumerable.Range(1, FreshCount).Select(seed => Generate(layers, experts, seed))];
     }
+
+    /// <summary>How many different load matrices the fresh-loads rows rotate through.</summary>
+    public const int FreshCount = 16;
 
     public string Name { get; }
 
@@ -29,15 +33,19 @@ public sealed class Workload
 
     public int Gpus { get; }
 
+    /// <summary>One load matrix (seed 1), used for every call.</summary>
     public float[] Weights { get; }
+
+    /// <summary>Matrices from seeds 1..16, for calls that should not see the same loads twice in a row.</summary>
+    public float[][] FreshWeights { get; }
 
     public static Workload Create(string name, int layers, int experts, int replicas, int groups, int nodes, int gpus) =>
         new(name, layers, experts, replicas, groups, nodes, gpus);
 
-    /// <summary>Calibrated loads, seed 1, row-major.</summary>
-    public static float[] Generate(int layers, int experts)
+    /// <summary>Calibrated loads, row-major.</summary>
+    public static float[] Generate(int layers, int experts, int seed = 1)
     {
-        float[,] w = ExpertLoadGenerator.Generate(layers, experts, seed: 1);
+        float[,] w = ExpertLoadGenerator.Generate(layers, experts, seed);
         var flat = new float[w.Length];
         Buffer.BlockCopy(w, 0, flat, 0, flat.Length * sizeof(float));
         return flat;
