@@ -1,8 +1,8 @@
 namespace Eplb;
 
 /// <summary>
-/// Scratch buffers for rebalancing one layer (per-node buffers have two lanes: nodes are processed in pairs), kept per thread and grown on demand, so steady-state calls
-/// allocate nothing.
+/// Scratch buffers for rebalancing one layer, kept per thread and grown on demand, so steady-state calls
+/// allocate nothing. Per-node buffers have two lanes, because nodes are processed in pairs.
 /// </summary>
 internal sealed class RebalanceWorkspace
 {
