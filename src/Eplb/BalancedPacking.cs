@@ -99,8 +99,16 @@ public static class BalancedPacking
             return;
         }
 
-        var row = new PackingRow(weight, numPacks, packIndex, rankInPack, keys, counts);
-        for (int i = row.Placed; i < weight.Length; i++)
+        Span<ulong> order = SortHeaviestFirst(weight, keys);
+        int placed = PlaceFirstRound(weight, order, numPacks, packIndex, rankInPack);
+        if (placed == numPacks && weight.Length == 2 * numPacks)
+        {
+            PlaceSecondRound(order, numPacks, packIndex, rankInPack);
+            return;
+        }
+
+        var row = new PackingRow(weight, order, placed, numPacks, packIndex, rankInPack, keys, counts);
+        for (int i = placed; i < weight.Length; i++)
         {
             row.Place(i);
         }
@@ -116,26 +124,86 @@ public static class BalancedPacking
         ReadOnlySpan<float> weightB, Span<int> packIndexB, Span<int> rankInPackB, Span<ulong> keysB, Span<int> countsB, int numPacks)
     {
         Debug.Assert(weightA.Length == weightB.Length, "paired rows have the same shape");
-        if (weightA.Length == numPacks)
+        if (weightA.Length <= 2 * numPacks)
         {
-            OnePerPack(packIndexA, rankInPackA);
-            OnePerPack(packIndexB, rankInPackB);
+            // No long chain to overlap: one item per pack needs no greedy, two per pack almost none.
+            PackRow(weightA, numPacks, packIndexA, rankInPackA, keysA, countsA);
+            PackRow(weightB, numPacks, packIndexB, rankInPackB, keysB, countsB);
             return;
         }
 
-        var a = new PackingRow(weightA, numPacks, packIndexA, rankInPackA, keysA, countsA);
-        var b = new PackingRow(weightB, numPacks, packIndexB, rankInPackB, keysB, countsB);
-        for (int i = Math.Min(a.Placed, b.Placed); i < weightA.Length; i++)
+        Span<ulong> orderA = SortHeaviestFirst(weightA, keysA);
+        Span<ulong> orderB = SortHeaviestFirst(weightB, keysB);
+        int placedA = PlaceFirstRound(weightA, orderA, numPacks, packIndexA, rankInPackA);
+        int placedB = PlaceFirstRound(weightB, orderB, numPacks, packIndexB, rankInPackB);
+        var a = new PackingRow(weightA, orderA, placedA, numPacks, packIndexA, rankInPackA, keysA, countsA);
+        var b = new PackingRow(weightB, orderB, placedB, numPacks, packIndexB, rankInPackB, keysB, countsB);
+        for (int i = Math.Min(placedA, placedB); i < weightA.Length; i++)
         {
-            if (i >= a.Placed)
+            if (i >= placedA)
             {
                 a.Place(i);
             }
 
-            if (i >= b.Placed)
+            if (i >= placedB)
             {
                 b.Place(i);
             }
+        }
+    }
+
+    // The row's items as sort keys in the reference's visiting order: heaviest first, its ties included.
+    private static Span<ulong> SortHeaviestFirst(ReadOnlySpan<float> weight, Span<ulong> keys)
+    {
+        Span<ulong> order = keys.Slice(0, weight.Length);
+        ReferenceSort.MakeKeys(weight, order, complementValues: false);
+        ReferenceSort.SortDescending(order);
+        return order;
+    }
+
+    // While every item so far is heavier than zero, the next item's lightest pack with room is the first empty
+    // one: item j goes to pack j, rank 0. Returns how many items were placed so, at most one per pack.
+    private static int PlaceFirstRound(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    {
+        int placed = 0;
+        while (placed < numPacks && (placed == 0 || weight[ReferenceSort.IndexOf(order[placed - 1])] > 0f))
+        {
+            int item = ReferenceSort.IndexOf(order[placed]);
+            packIndex[item] = placed;
+            rankInPack[item] = 0;
+            placed++;
+        }
+
+        return placed;
+    }
+
+    /// <summary>
+    /// The second and last item of every pack, once each pack holds one: pack p's load is then the p-th
+    /// heaviest item, so loads never rise with the pack index, and the lightest pack with room is always in the
+    /// last run of equal loads still open, its lowest index first. Walking those runs from the end reproduces
+    /// the greedy exactly in O(m), with no tree.
+    /// </summary>
+    private static void PlaceSecondRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    {
+        int next = numPacks;
+        for (int runEnd = numPacks; runEnd > 0;)
+        {
+            // Equal value halves are equal loads: keys hold non-negative floats with -0 folded to +0.
+            ulong load = ReferenceSort.ValueBitsOf(order[runEnd - 1]);
+            int runStart = runEnd - 1;
+            while (runStart > 0 && ReferenceSort.ValueBitsOf(order[runStart - 1]) == load)
+            {
+                runStart--;
+            }
+
+            for (int pack = runStart; pack < runEnd; pack++)
+            {
+                int item = ReferenceSort.IndexOf(order[next++]);
+                packIndex[item] = pack;
+                rankInPack[item] = 1;
+            }
+
+            runEnd = runStart;
         }
     }
 
@@ -169,34 +237,25 @@ public static class BalancedPacking
         private readonly int _perPack;
         private ulong _lightest;
 
-        public PackingRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+        /// <summary>
+        /// Continues a row after <see cref="PlaceFirstRound"/>: <paramref name="order"/> is the sorted row (the
+        /// start of <paramref name="keys"/>), and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
+        /// </summary>
+        public PackingRow(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
         {
-            int n = weight.Length;
-            Span<ulong> order = keys.Slice(0, n);
-            ReferenceSort.MakeKeys(weight, order, complementValues: false);
-            ReferenceSort.SortDescending(order);
             _counts = counts.Slice(0, numPacks);
-            _counts.Clear();
+            _counts.Slice(0, placed).Fill(1);
+            _counts.Slice(placed).Clear();
 
-            // While every item so far is heavier than zero, the next item's lightest pack with room is the first
-            // empty one: item j goes to pack j, rank 0. Those placements need no tree; it is built once after them.
-            int placed = 0;
-            while (placed < numPacks && (placed == 0 || weight[ReferenceSort.IndexOf(order[placed - 1])] > 0f))
-            {
-                int item = ReferenceSort.IndexOf(order[placed]);
-                packIndex[item] = placed;
-                rankInPack[item] = 0;
-                _counts[placed] = 1;
-                placed++;
-            }
-
+            // A placed pack's load is its one item's weight: the value half of that item's key, where -0 is
+            // already folded to +0 (0 + -0 is +0 in the reference, and its bits would otherwise look heaviest).
             _leaves = TournamentTree.Leaves(numPacks);
-            _tree = keys.Slice(n, 2 * _leaves);
+            _tree = keys.Slice(weight.Length, 2 * _leaves);
             for (int p = 0; p < _leaves; p++)
             {
                 _tree[_leaves + p] =
                     p >= numPacks ? ulong.MaxValue :
-                    p < placed ? ((ulong)BitConverter.SingleToUInt32Bits(weight[ReferenceSort.IndexOf(order[p])]) << 32) | (uint)p :
+                    p < placed ? ReferenceSort.ValueBitsOf(order[p]) | (uint)p :
                     (uint)p; // still empty: load zero
             }
 
@@ -206,12 +265,8 @@ public static class BalancedPacking
             _order = order;
             _packIndex = packIndex;
             _rankInPack = rankInPack;
-            _perPack = n / numPacks;
-            Placed = placed;
+            _perPack = weight.Length / numPacks;
         }
-
-        /// <summary>How many of the heaviest items the constructor placed already.</summary>
-        public int Placed { get; }
 
         /// <summary>Places the <paramref name="i"/>-th heaviest item on the lightest pack with room.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -78,6 +78,10 @@ internal static class ReferenceSort
         }
     }
 
+    /// <summary>A key with its index cleared: the value's bits, in the high half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ValueBitsOf(ulong key) => key & ~IndexMask;
+
     /// <summary>The original index carried by a key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IndexOf(ulong key) => (int)(uint)key;

@@ -44,7 +44,8 @@ public class PropertyTests
     [Fact]
     public void BalancedPacking_ManyPacksAndTies_EqualsStraightforwardPort()
     {
-        // Beyond 16 packs the library switches from a scan to a heap; both must pick what Python's min() picks.
+        // One item per pack (no sort), two per pack (runs of equal loads walked from the end) and more (the
+        // tournament tree): each must pick what Python's min() picks.
         var random = new Random(7);
         for (int i = 0; i < 2000; i++)
         {
@@ -59,6 +60,60 @@ public class PropertyTests
             pack.Should().Equal(expected.Pack);
             rank.Should().Equal(expected.Rank);
         }
+    }
+
+    [Fact]
+    public void BalancedPacking_NegativeZeroLoads_PacksLikePositiveZero()
+    {
+        // In the reference a pack holding -0 weighs 0 + -0 = +0, so -0 and +0 loads give the same packing.
+        var random = new Random(8);
+        for (int i = 0; i < 2000; i++)
+        {
+            int packs = random.Next(1, 40), perPack = random.Next(2, 5);
+            float[] positive = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
+            float[] negative = WithNegativeZeros(random, positive);
+            var pack = new int[positive.Length];
+            var rank = new int[positive.Length];
+
+            BalancedPacking.Pack(negative, packs, pack, rank);
+
+            var expected = StraightforwardPort.BalancedPacking(positive, packs);
+            pack.Should().Equal(expected.Pack);
+            rank.Should().Equal(expected.Rank);
+        }
+    }
+
+    [Fact]
+    public void RebalanceExperts_NegativeZeroLoads_EqualsPositiveZeroPlan()
+    {
+        var random = new Random(9);
+        for (int i = 0; i < 500; i++)
+        {
+            RandomCase c = RandomCases.Next(random);
+            float[] positive = c.Weights.Cast<float>().ToArray();
+            float[] negative = WithNegativeZeros(random, positive);
+
+            RebalancePlan expected = ExpertLoadBalancer.RebalanceExperts(positive, c.Weights.GetLength(0), c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(negative, c.Weights.GetLength(0), c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+
+            PlanAssertions.ToArray(plan.PhysicalToLogical).Should().Equal(PlanAssertions.ToArray(expected.PhysicalToLogical), c.ToString());
+            PlanAssertions.ToArray(plan.LogicalToPhysical).Should().Equal(PlanAssertions.ToArray(expected.LogicalToPhysical), c.ToString());
+        }
+    }
+
+    // A copy with about half of its zeros turned into -0.
+    private static float[] WithNegativeZeros(Random random, float[] weights)
+    {
+        float[] copy = (float[])weights.Clone();
+        for (int i = 0; i < copy.Length; i++)
+        {
+            if (copy[i] == 0f && random.Next(2) == 0)
+            {
+                copy[i] = -0f;
+            }
+        }
+
+        return copy;
     }
 
     [Fact]
