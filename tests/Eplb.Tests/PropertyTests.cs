@@ -165,6 +165,45 @@ public class PropertyTests
         }
     }
 
+    [Theory]
+    [InlineData("ties")]
+    [InlineData("distinct")]
+    [InlineData("ascending")]
+    [InlineData("descending")]
+    [InlineData("organ pipe")]
+    [InlineData("sawtooth")]
+    public void ReferenceSort_RowsOfEveryShape_EqualsLineByLineLibstdcpp(string shape)
+    {
+        // Every partition path (vector blocks, the scalar tail, heap sort past the depth limit) must make
+        // libstdc++'s very swaps: equal values come out in its order, not just sorted.
+        var random = new Random(shape.Length);
+        for (int i = 0; i < 1500; i++)
+        {
+            int n = random.Next(0, 700);
+            int distinct = 1 + random.Next(1, 40);
+            var values = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                values[j] = shape switch
+                {
+                    "ties" => random.Next(0, distinct),
+                    "distinct" => (float)random.NextDouble(),
+                    "ascending" => j / 3,
+                    "descending" => (n - j) / 3,
+                    "organ pipe" => Math.Min(j, n - j) / 2,
+                    _ => j % distinct,
+                };
+            }
+
+            var keys = new ulong[n];
+            ReferenceSort.MakeKeys(values, keys, complementValues: false);
+
+            ReferenceSort.SortDescending(keys);
+
+            keys.Select(ReferenceSort.IndexOf).Should().Equal(LibstdcxxSort.Order(values), $"n = {n}");
+        }
+    }
+
     [Fact]
     public void SortRunByRank_TieHeavyRuns_EqualsLibstdcppInsertionSort()
     {
