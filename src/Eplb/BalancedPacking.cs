@@ -107,6 +107,13 @@ public static class BalancedPacking
             return;
         }
 
+        int perPack = weight.Length / numPacks;
+        if (PackVector.IsSupported(numPacks, perPack))
+        {
+            PackVector.PlaceRest(weight, order, placed, numPacks, packIndex, rankInPack);
+            return;
+        }
+
         var row = new PackingRow(weight, order, placed, numPacks, packIndex, rankInPack, keys, counts);
         for (int i = placed; i < weight.Length; i++)
         {
@@ -136,6 +143,13 @@ public static class BalancedPacking
         Span<ulong> orderB = SortHeaviestFirst(weightB, keysB);
         int placedA = PlaceFirstRound(weightA, orderA, numPacks, packIndexA, rankInPackA);
         int placedB = PlaceFirstRound(weightB, orderB, numPacks, packIndexB, rankInPackB);
+        int perPack = weightA.Length / numPacks;
+        if (PackVector.IsSupported(numPacks, perPack))
+        {
+            PackVector.PlaceRestOfPair(weightA, orderA, placedA, packIndexA, rankInPackA, weightB, orderB, placedB, packIndexB, rankInPackB, numPacks);
+            return;
+        }
+
         var a = new PackingRow(weightA, orderA, placedA, numPacks, packIndexA, rankInPackA, keysA, countsA);
         var b = new PackingRow(weightB, orderB, placedB, numPacks, packIndexB, rankInPackB, keysB, countsB);
         for (int i = Math.Min(placedA, placedB); i < weightA.Length; i++)

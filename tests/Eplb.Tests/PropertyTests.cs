@@ -63,6 +63,27 @@ public class PropertyTests
     }
 
     [Fact]
+    public void BalancedPacking_FewPacksUpToAndPastTheCountField_EqualsStraightforwardPort()
+    {
+        // Up to eight packs are packed in one vector whose keys count items in 8 bits; 255 per pack is the most
+        // it takes, and more must fall back to the tree with the same result.
+        var random = new Random(10);
+        for (int i = 0; i < 200; i++)
+        {
+            int packs = random.Next(1, 9), perPack = random.Next(250, 260);
+            float[] w = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
+            var pack = new int[w.Length];
+            var rank = new int[w.Length];
+
+            BalancedPacking.Pack(w, packs, pack, rank);
+
+            var expected = StraightforwardPort.BalancedPacking(w, packs);
+            pack.Should().Equal(expected.Pack, $"{packs} packs of {perPack}");
+            rank.Should().Equal(expected.Rank, $"{packs} packs of {perPack}");
+        }
+    }
+
+    [Fact]
     public void BalancedPacking_NegativeZeroLoads_PacksLikePositiveZero()
     {
         // In the reference a pack holding -0 weighs 0 + -0 = +0, so -0 and +0 loads give the same packing.

@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Eplb;
+
+/// <summary>
+/// Packing by the packs of one row, at most eight, held as one AVX-512 vector of keys kept in ascending order, so the lightest
+/// pack with room is always lane 0 and placing an item is a handful of vector instructions with no branch.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A key is <c>(load bits, pack index, item count)</c>: 32 bits of non-negative float load, 24 of pack index,
+/// 8 of count. Its unsigned order is the reference's choice, lightest first and the lowest index on equal
+/// load; the count never decides, since no two packs share an index. A full pack's key is
+/// <see cref="ulong.MaxValue"/>, so it sinks to the end and is never chosen again.
+/// </para>
+/// <para>
+/// Placing an item takes lane 0, adds the item's weight to its load (one float add, as the reference does) and
+/// counts the item, then puts the new key back in order: with <c>K</c> the sorted keys, <c>K'</c> them shifted
+/// down a lane (lane 0 dropped) and <c>k</c> the new key, <c>min(max(K, k), K')</c> is the sorted merge, lane
+/// for lane. Each item is a short chain of dependent vector instructions, where a tree or heap waits on loads
+/// and branches; packing each node's GPUs (eight per node is typical) is where the hierarchical policy spends
+/// most of its time.
+/// </para>
+/// </remarks>
+internal static class PackVector
+{
+    /// <summary>The most packs one vector holds.</summary>
+    public const int MaxPacks = 8;
+
+    /// <summary>The most items a pack may take: the count field's range.</summary>
+    public const int MaxPerPack = 255;
+
+    private const ulong CountMask = 0xFF;
+
+    /// <summary>True when this machine and shape can pack with a vector of keys.</summary>
+    public static bool IsSupported(int numPacks, int perPack) => Avx512F.IsSupported && numPacks <= MaxPacks && perPack <= MaxPerPack;
+
+    /// <summary>
+    /// Places the items of a row that <c>BalancedPacking.PlaceFirstRound</c> left: <paramref name="order"/> is
+    /// the sorted row, and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
+    /// </summary>
+    /// <remarks>A method of its own, so that the keys stay in a register through the loop.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlaceRest(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    {
+        Vector512<ulong> keys = InitialKeys(order, placed, numPacks);
+        Vector128<ulong> lastCount = LastCount(weight.Length / numPacks);
+        for (int i = placed; i < weight.Length; i++)
+        {
+            int item = ReferenceSort.IndexOf(order[i]);
+            keys = Place(keys, lastCount, item, weight[item], packIndex, rankInPack);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PlaceRest"/> for two rows of the same shape, one item of each in turn: each row is a serial chain
+    /// of dependent instructions, and interleaving gives the processor two to overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlaceRestOfPair(
+        ReadOnlySpan<float> weightA, ReadOnlySpan<ulong> orderA, int placedA, Span<int> packIndexA, Span<int> rankInPackA,
+        ReadOnlySpan<float> weightB, ReadOnlySpan<ulong> orderB, int placedB, Span<int> packIndexB, Span<int> rankInPackB, int numPacks)
+    {
+        Vector512<ulong> keysA = InitialKeys(orderA, placedA, numPacks);
+        Vector512<ulong> keysB = InitialKeys(orderB, placedB, numPacks);
+        Vector128<ulong> lastCount = LastCount(weightA.Length / numPacks);
+        for (int i = Math.Min(placedA, placedB); i < weightA.Length; i++)
+        {
+            int itemA = ReferenceSort.IndexOf(orderA[i]), itemB = ReferenceSort.IndexOf(orderB[i]);
+            if (i >= placedA)
+            {
+                keysA = Place(keysA, lastCount, itemA, weightA[itemA], packIndexA, rankInPackA);
+            }
+
+            if (i >= placedB)
+            {
+                keysB = Place(keysB, lastCount, itemB, weightB[itemB], packIndexB, rankInPackB);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sorted keys of a row after <c>BalancedPacking.PlaceFirstRound</c>: <paramref name="order"/> is the sorted row,
+    /// and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...; the other packs are empty.
+    /// </summary>
+    /// <remarks>
+    /// Each key is inserted in order without branches: with <c>K</c> sorted and <c>K'</c> it shifted up a lane,
+    /// <c>max(min(K, k), K')</c> is <c>K</c> with <c>k</c> in its place. Inlined, so that the result is not
+    /// returned through memory and the caller's loop keeps it in a register.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> InitialKeys(ReadOnlySpan<ulong> order, int placed, int numPacks)
+    {
+        Vector512<ulong> keys = Vector512<ulong>.AllBitsSet;
+        for (int p = 0; p < numPacks; p++)
+        {
+            // A placed pack weighs its one item: that key's value half, -0 already folded to +0.
+            ulong load = p < placed ? ReferenceSort.ValueBitsOf(order[p]) | 1UL : 0UL;
+            Vector512<ulong> key = Vector512.Create(load | ((ulong)(uint)p << 8));
+            keys = Vector512.Max(Vector512.Min(keys, key), Avx512F.AlignRight64(keys, Vector512<ulong>.Zero, 7));
+        }
+
+        return keys;
+    }
+
+    // The count a pack's key shows when it takes its last item, in the form Place compares it.
+    private static Vector128<ulong> LastCount(int perPack) => Vector128.Create((ulong)(uint)(perPack - 1));
+
+    /// <summary>
+    /// Places <paramref name="item"/>, of weight <paramref name="weight"/>, on the lightest pack with room, and
+    /// returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, int item, float weight, Span<int> packIndex, Span<int> rankInPack)
+    {
+        ulong lightest = keys.ToScalar();
+        packIndex[item] = (int)((uint)lightest >> 8);
+        rankInPack[item] = (int)(lightest & CountMask);
+
+        // The new key, in lane 0: (load + weight) bits above, the same pack and one more item below, or all ones
+        // when this item fills the pack (decided from the old count, beside the add). Lane 0 of the shifted
+        // vector is the load as a float; what the add leaves in other lanes is shifted out.
+        Vector128<ulong> lowest = Avx512F.ExtractVector128(keys, 0);
+        Vector128<ulong> fills = Vector128.Equals(lowest & Vector128.Create(CountMask), lastCount);
+        Vector128<ulong> packAndCount = (lowest & Vector128.Create(0xFFFF_FFFFUL)) + Vector128<ulong>.One;
+        Vector128<float> load = Vector128.ShiftRightLogical(lowest, 32).AsSingle() + Vector128.CreateScalarUnsafe(weight);
+        Vector128<ulong> key = Vector128.ShiftLeft(load.AsUInt64(), 32) | packAndCount | fills;
+
+        Vector512<ulong> rest = Avx512F.AlignRight64(Vector512<ulong>.AllBitsSet, keys, 1);
+        return Vector512.Min(Vector512.Max(keys, Avx512F.BroadcastScalarToVector512(key)), rest);
+    }
+}
