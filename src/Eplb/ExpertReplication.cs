@@ -70,19 +70,19 @@ public static class ExpertReplication
     private static void ReplicateRows(ReadOnlySpan<float> weight, int k, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
     {
         ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(k));
-        float[] nextShare = ArrayPool<float>.Shared.Rent(k);
+        float[] upcomingShares = ArrayPool<float>.Shared.Rent(2 * k);
         try
         {
             for (int row = 0; row < weight.Length / k; row++)
             {
                 ReplicateRow(weight.Slice(row * k, k), numPhysical, physicalToLogical.Slice(row * numPhysical, numPhysical),
-                    replicaRank.Slice(row * numPhysical, numPhysical), logicalReplicaCount.Slice(row * k, k), tree, nextShare);
+                    replicaRank.Slice(row * numPhysical, numPhysical), logicalReplicaCount.Slice(row * k, k), tree, upcomingShares);
             }
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(tree);
-            ArrayPool<float>.Shared.Return(nextShare);
+            ArrayPool<float>.Shared.Return(upcomingShares);
         }
     }
 
@@ -91,7 +91,7 @@ public static class ExpertReplication
 
     /// <summary>
     /// The unchecked core. <paramref name="tree"/> holds at least <see cref="ScratchLength"/> entries and
-    /// <paramref name="nextShare"/> one per expert; on return the tree holds each expert's final load per
+    /// <paramref name="upcomingShares"/> two per expert; on return the tree holds each expert's final load per
     /// replica, read with <see cref="ShareOf"/>.
     /// </summary>
     /// <remarks>
@@ -99,10 +99,10 @@ public static class ExpertReplication
     /// share (non-negative float bits order like the values) and, on equal shares, the lowest expert — the
     /// reference's first-index argmax. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
     /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot.
-    /// Each expert's next share, <c>w / (count + 1)</c>, is computed ahead, so no division stands between one
-    /// slot's choice and the next.
+    /// Each expert's next two shares, <c>w / (count + 1)</c> and <c>w / (count + 2)</c>, are computed ahead, so no
+    /// division stands between one slot's choice and the next, even when one expert wins twice in a row.
     /// </remarks>
-    internal static void ReplicateRow(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, Span<ulong> tree, Span<float> nextShare)
+    internal static void ReplicateRow(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, Span<ulong> tree, Span<float> upcomingShares)
     {
         int k = weight.Length;
         int leaves = TournamentTree.Leaves(k);
@@ -121,8 +121,10 @@ public static class ExpertReplication
             return;
         }
 
-        nextShare = nextShare.Slice(0, k);
+        Span<float> nextShare = upcomingShares.Slice(0, k);
+        Span<float> shareAfter = upcomingShares.Slice(k, k);
         TensorPrimitives.Divide(weight, 2f, nextShare);
+        TensorPrimitives.Divide(weight, 3f, shareAfter);
         TournamentTree.Build(tree, leaves);
         ulong largest = tree[1];
         for (int slot = k; slot < numPhysical; slot++)
@@ -131,9 +133,10 @@ public static class ExpertReplication
             int count = logicalReplicaCount[expert];
             physicalToLogical[slot] = expert;
             replicaRank[slot] = count;
-            logicalReplicaCount[expert] = ++count;
+            logicalReplicaCount[expert] = count + 1;
             largest = TournamentTree.Update(tree, leaves, expert, ShareKey(nextShare[expert], expert));
-            nextShare[expert] = weight[expert] / (count + 1);
+            nextShare[expert] = shareAfter[expert];
+            shareAfter[expert] = weight[expert] / (count + 3);
         }
     }
 

@@ -108,7 +108,7 @@ internal static class HierarchicalPolicy
         }
 
         ExpertReplication.ReplicateRow(nodeLoads, s.SlotsPerNode, slotExpert, slotRank,
-            nodeOrderCounts.Slice(firstExpert, expertsPerNode), ws.ReplicationTree, ws.NextShare);
+            nodeOrderCounts.Slice(firstExpert, expertsPerNode), ws.ReplicationTree, ws.UpcomingShares);
         ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
         for (int t = 0; t < replicaLoads.Length; t++)
         {

@@ -33,7 +33,7 @@ internal sealed class RebalanceWorkspace
     public ulong[] Keys = [];
     public ulong[] KeysB = [];
     public ulong[] ReplicationTree = [];
-    public float[] NextShare = [];
+    public float[] UpcomingShares = [];
 
     public static RebalanceWorkspace For(in RebalanceShape shape)
     {
@@ -62,7 +62,7 @@ internal sealed class RebalanceWorkspace
         Grow(ref Keys, Math.Max(BalancedPacking.ScratchLength(s.Groups, s.Nodes), BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode)));
         Grow(ref KeysB, BalancedPacking.ScratchLength(s.SlotsPerNode, s.GpusPerNode));
         Grow(ref ReplicationTree, ExpertReplication.ScratchLength(s.ExpertsPerNode));
-        Grow(ref NextShare, s.ExpertsPerNode);
+        Grow(ref UpcomingShares, 2 * s.ExpertsPerNode);
     }
 
     private static void Grow<T>(ref T[] array, int length)
