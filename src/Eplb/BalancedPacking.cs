@@ -99,60 +99,76 @@ public static class BalancedPacking
             return;
         }
 
-        Span<ulong> order = SortHeaviestFirst(weight, keys);
-        int placed = PlaceFirstRound(weight, order, numPacks, packIndex, rankInPack);
-        if (placed == numPacks && weight.Length == 2 * numPacks)
+        ReferenceSort.MakeKeys(weight, keys.Slice(0, weight.Length), complementValues: false);
+        PackKeys(weight.Length, numPacks, packIndex, rankInPack, keys, counts);
+    }
+
+    /// <summary>
+    /// <see cref="PackRow"/> for items already made into keys: <paramref name="keys"/> starts with the
+    /// <paramref name="items"/> keys <c>(weight bits, item)</c> of <see cref="ReferenceSort.MakeKey"/>, in any order,
+    /// and is the scratch too. Weights are read back from the keys, so callers that have the keys need no weights.
+    /// </summary>
+    internal static void PackKeys(int items, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+    {
+        if (items == numPacks)
+        {
+            OnePerPack(packIndex.Slice(0, items), rankInPack.Slice(0, items));
+            return;
+        }
+
+        Span<ulong> order = keys.Slice(0, items);
+        ReferenceSort.SortDescending(order);
+        int placed = PlaceFirstRound(order, numPacks, packIndex, rankInPack);
+        if (placed == numPacks && items == 2 * numPacks)
         {
             PlaceSecondRound(order, numPacks, packIndex, rankInPack);
             return;
         }
 
-        int perPack = weight.Length / numPacks;
-        if (PackVector.IsSupported(numPacks, perPack))
+        if (PackVector.IsSupported(numPacks, items / numPacks))
         {
-            PackVector.PlaceRest(weight, order, placed, numPacks, packIndex, rankInPack);
+            PackVector.PlaceRest(order, placed, numPacks, packIndex, rankInPack);
             return;
         }
 
-        var row = new PackingRow(weight, order, placed, numPacks, packIndex, rankInPack, keys, counts);
-        for (int i = placed; i < weight.Length; i++)
+        var row = new PackingRow(order, placed, numPacks, packIndex, rankInPack, keys, counts);
+        for (int i = placed; i < items; i++)
         {
             row.Place(i);
         }
     }
 
     /// <summary>
-    /// Packs two independent rows of the same size, one item of each in turn: each row's greedy is a serial
-    /// chain (an item's pack depends on the previous item's load), and interleaving gives the processor two
-    /// chains to overlap. The results are exactly those of two <see cref="PackRow"/> calls.
+    /// Packs two independent rows of keys of the same shape, one item of each in turn: each row's greedy is a
+    /// serial chain (an item's pack depends on the previous item's load), and interleaving gives the processor
+    /// two chains to overlap. The results are exactly those of two <see cref="PackKeys"/> calls.
     /// </summary>
-    internal static void PackRowPair(
-        ReadOnlySpan<float> weightA, Span<int> packIndexA, Span<int> rankInPackA, Span<ulong> keysA, Span<int> countsA,
-        ReadOnlySpan<float> weightB, Span<int> packIndexB, Span<int> rankInPackB, Span<ulong> keysB, Span<int> countsB, int numPacks)
+    internal static void PackKeysPair(
+        Span<int> packIndexA, Span<int> rankInPackA, Span<ulong> keysA, Span<int> countsA,
+        Span<int> packIndexB, Span<int> rankInPackB, Span<ulong> keysB, Span<int> countsB, int items, int numPacks)
     {
-        Debug.Assert(weightA.Length == weightB.Length, "paired rows have the same shape");
-        if (weightA.Length <= 2 * numPacks)
+        if (items <= 2 * numPacks)
         {
             // No long chain to overlap: one item per pack needs no greedy, two per pack almost none.
-            PackRow(weightA, numPacks, packIndexA, rankInPackA, keysA, countsA);
-            PackRow(weightB, numPacks, packIndexB, rankInPackB, keysB, countsB);
+            PackKeys(items, numPacks, packIndexA, rankInPackA, keysA, countsA);
+            PackKeys(items, numPacks, packIndexB, rankInPackB, keysB, countsB);
             return;
         }
 
-        Span<ulong> orderA = SortHeaviestFirst(weightA, keysA);
-        Span<ulong> orderB = SortHeaviestFirst(weightB, keysB);
-        int placedA = PlaceFirstRound(weightA, orderA, numPacks, packIndexA, rankInPackA);
-        int placedB = PlaceFirstRound(weightB, orderB, numPacks, packIndexB, rankInPackB);
-        int perPack = weightA.Length / numPacks;
-        if (PackVector.IsSupported(numPacks, perPack))
+        Span<ulong> orderA = keysA.Slice(0, items), orderB = keysB.Slice(0, items);
+        ReferenceSort.SortDescending(orderA);
+        ReferenceSort.SortDescending(orderB);
+        int placedA = PlaceFirstRound(orderA, numPacks, packIndexA, rankInPackA);
+        int placedB = PlaceFirstRound(orderB, numPacks, packIndexB, rankInPackB);
+        if (PackVector.IsSupported(numPacks, items / numPacks))
         {
-            PackVector.PlaceRestOfPair(weightA, orderA, placedA, packIndexA, rankInPackA, weightB, orderB, placedB, packIndexB, rankInPackB, numPacks);
+            PackVector.PlaceRestOfPair(orderA, placedA, packIndexA, rankInPackA, orderB, placedB, packIndexB, rankInPackB, numPacks);
             return;
         }
 
-        var a = new PackingRow(weightA, orderA, placedA, numPacks, packIndexA, rankInPackA, keysA, countsA);
-        var b = new PackingRow(weightB, orderB, placedB, numPacks, packIndexB, rankInPackB, keysB, countsB);
-        for (int i = Math.Min(placedA, placedB); i < weightA.Length; i++)
+        var a = new PackingRow(orderA, placedA, numPacks, packIndexA, rankInPackA, keysA, countsA);
+        var b = new PackingRow(orderB, placedB, numPacks, packIndexB, rankInPackB, keysB, countsB);
+        for (int i = Math.Min(placedA, placedB); i < items; i++)
         {
             if (i >= placedA)
             {
@@ -166,21 +182,16 @@ public static class BalancedPacking
         }
     }
 
-    // The row's items as sort keys in the reference's visiting order: heaviest first, its ties included.
-    private static Span<ulong> SortHeaviestFirst(ReadOnlySpan<float> weight, Span<ulong> keys)
-    {
-        Span<ulong> order = keys.Slice(0, weight.Length);
-        ReferenceSort.MakeKeys(weight, order, complementValues: false);
-        ReferenceSort.SortDescending(order);
-        return order;
-    }
+    /// <summary>The weight a sort key carries: its value half, with -0 already folded to +0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float WeightOf(ulong key) => BitConverter.UInt32BitsToSingle((uint)(key >> 32));
 
     // While every item so far is heavier than zero, the next item's lightest pack with room is the first empty
     // one: item j goes to pack j, rank 0. Returns how many items were placed so, at most one per pack.
-    private static int PlaceFirstRound(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    private static int PlaceFirstRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
     {
         int placed = 0;
-        while (placed < numPacks && (placed == 0 || weight[ReferenceSort.IndexOf(order[placed - 1])] > 0f))
+        while (placed < numPacks && (placed == 0 || ReferenceSort.ValueBitsOf(order[placed - 1]) != 0)) // bits of +0 only
         {
             int item = ReferenceSort.IndexOf(order[placed]);
             packIndex[item] = placed;
@@ -241,7 +252,6 @@ public static class BalancedPacking
     /// </remarks>
     private ref struct PackingRow
     {
-        private readonly ReadOnlySpan<float> _weight;
         private readonly ReadOnlySpan<ulong> _order;
         private readonly Span<ulong> _tree;
         private readonly Span<int> _packIndex;
@@ -255,7 +265,7 @@ public static class BalancedPacking
         /// Continues a row after <see cref="PlaceFirstRound"/>: <paramref name="order"/> is the sorted row (the
         /// start of <paramref name="keys"/>), and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
         /// </summary>
-        public PackingRow(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+        public PackingRow(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
         {
             _counts = counts.Slice(0, numPacks);
             _counts.Slice(0, placed).Fill(1);
@@ -264,7 +274,7 @@ public static class BalancedPacking
             // A placed pack's load is its one item's weight: the value half of that item's key, where -0 is
             // already folded to +0 (0 + -0 is +0 in the reference, and its bits would otherwise look heaviest).
             _leaves = TournamentTree.Leaves(numPacks);
-            _tree = keys.Slice(weight.Length, 2 * _leaves);
+            _tree = keys.Slice(order.Length, 2 * _leaves);
             for (int p = 0; p < _leaves; p++)
             {
                 _tree[_leaves + p] =
@@ -275,25 +285,25 @@ public static class BalancedPacking
 
             TournamentTree.Build(_tree, _leaves);
             _lightest = _tree[1];
-            _weight = weight;
             _order = order;
             _packIndex = packIndex;
             _rankInPack = rankInPack;
-            _perPack = weight.Length / numPacks;
+            _perPack = order.Length / numPacks;
         }
 
         /// <summary>Places the <paramref name="i"/>-th heaviest item on the lightest pack with room.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Place(int i)
         {
-            int item = ReferenceSort.IndexOf(_order[i]);
+            ulong itemKey = _order[i];
+            int item = ReferenceSort.IndexOf(itemKey);
             int pack = (int)(uint)_lightest;
             _packIndex[item] = pack;
             int rank = _counts[pack]++;
             _rankInPack[item] = rank;
 
             // A sum of non-negative loads starting from +0 is never -0, so the key needs no sign fold.
-            float load = BitConverter.UInt32BitsToSingle((uint)(_lightest >> 32)) + _weight[item];
+            float load = WeightOf(_lightest) + WeightOf(itemKey);
             ulong key = ((ulong)BitConverter.SingleToUInt32Bits(load) << 32) | (uint)pack;
             _lightest = TournamentTree.Update(_tree, _leaves, pack, rank + 1 == _perPack ? ulong.MaxValue : key);
         }

@@ -92,7 +92,7 @@ public static class ExpertReplication
     /// <summary>
     /// The unchecked core. <paramref name="tree"/> holds at least <see cref="ScratchLength"/> entries and
     /// <paramref name="upcomingShares"/> two per expert; on return the tree holds each expert's final load per
-    /// replica, read with <see cref="ShareOf"/>.
+    /// replica, read with <see cref="ShareKeyOf"/>.
     /// </summary>
     /// <remarks>
     /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>, that is <c>(~share bits, expert)</c>: its unsigned minimum is the largest
@@ -140,15 +140,16 @@ public static class ExpertReplication
         }
     }
 
-    /// <summary>The tree's leaves after <see cref="ReplicateRow"/>: one per expert, read with <see cref="ShareOf"/>.</summary>
+    /// <summary>The tree's leaves after <see cref="ReplicateRow"/>: one per expert, read with <see cref="ShareKeyOf"/>.</summary>
     internal static ReadOnlySpan<ulong> Shares(ReadOnlySpan<ulong> tree, int experts) => tree.Slice(TournamentTree.Leaves(experts), experts);
 
     /// <summary>
-    /// An expert's load per replica, <c>w / count</c> for its final count: the very float division the reference
-    /// performs for <c>tokens_per_phy</c>, already done while replicating.
+    /// An expert's load per replica, <c>w / count</c> for its final count — the very float division the reference
+    /// performs for <c>tokens_per_phy</c>, already done while replicating — as the value half of a sort key,
+    /// <c>(share bits) &lt;&lt; 32</c> with -0 folded: OR an index into it for <see cref="ReferenceSort"/>.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal static float ShareOf(ReadOnlySpan<ulong> shares, int expert) => BitConverter.UInt32BitsToSingle(~(uint)(shares[expert] >> 32));
+    internal static ulong ShareKeyOf(ReadOnlySpan<ulong> shares, int expert) => ~shares[expert] & 0xFFFF_FFFF_0000_0000UL;
 
     // The complement of (share bits, ~expert): the value bits complemented, the expert index as it is.
     private static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);

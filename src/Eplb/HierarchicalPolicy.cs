@@ -33,7 +33,7 @@ internal static class HierarchicalPolicy
             for (int node = 0; node < s.Nodes; node++)
             {
                 ReplicateWithinNode(weight, s, node, physicalToLogical.Slice(node * slotsPerNode, slotsPerNode),
-                    replicaRank.Slice(node * slotsPerNode, slotsPerNode), nodeOrderCounts, ws, replicaLoads: default);
+                    replicaRank.Slice(node * slotsPerNode, slotsPerNode), nodeOrderCounts, ws, packKeys: default);
                 if (node > 0)
                 {
                     OffsetExperts(physicalToLogical.Slice(node * slotsPerNode, slotsPerNode), node * s.ExpertsPerNode);
@@ -51,19 +51,19 @@ internal static class HierarchicalPolicy
             for (int lane = 0; lane < lanes; lane++)
             {
                 ReplicateWithinNode(weight, s, node + lane, Lane(ws.SlotExpert, lane, slotsPerNode), Lane(ws.SlotReplicaRank, lane, slotsPerNode),
-                    nodeOrderCounts, ws, slotsPerGpu > 1 ? Lane(ws.ReplicaLoads, lane, slotsPerNode) : default);
+                    nodeOrderCounts, ws, slotsPerGpu > 1 ? (lane == 0 ? ws.Keys : ws.KeysB) : default);
             }
 
             if (slotsPerGpu > 1 && lanes == 2)
             {
-                BalancedPacking.PackRowPair(
-                    Lane(ws.ReplicaLoads, 0, slotsPerNode), Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
-                    Lane(ws.ReplicaLoads, 1, slotsPerNode), Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
-                    s.GpusPerNode);
+                BalancedPacking.PackKeysPair(
+                    Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
+                    Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
+                    slotsPerNode, s.GpusPerNode);
             }
             else if (slotsPerGpu > 1)
             {
-                BalancedPacking.PackRow(Lane(ws.ReplicaLoads, 0, slotsPerNode), s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
+                BalancedPacking.PackKeys(slotsPerNode, s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
             }
 
             for (int lane = 0; lane < lanes; lane++)
@@ -87,7 +87,7 @@ internal static class HierarchicalPolicy
     // Step 4 for one node: replicate its experts into its slots (node-local expert ids). Each replica's load is
     // its expert's final share, w / count, which replication leaves in its tree; it is copied out when wanted.
     private static void ReplicateWithinNode(ReadOnlySpan<float> weight, in RebalanceShape s, int node, Span<int> slotExpert, Span<int> slotRank,
-        Span<int> nodeOrderCounts, RebalanceWorkspace ws, Span<float> replicaLoads)
+        Span<int> nodeOrderCounts, RebalanceWorkspace ws, Span<ulong> packKeys)
     {
         int expertsPerNode = s.ExpertsPerNode, firstExpert = node * expertsPerNode;
         ReadOnlySpan<float> nodeLoads;
@@ -110,9 +110,12 @@ internal static class HierarchicalPolicy
         ExpertReplication.ReplicateRow(nodeLoads, s.SlotsPerNode, slotExpert, slotRank,
             nodeOrderCounts.Slice(firstExpert, expertsPerNode), ws.ReplicationTree, ws.UpcomingShares);
         ReadOnlySpan<ulong> shares = ExpertReplication.Shares(ws.ReplicationTree, expertsPerNode);
-        for (int t = 0; t < replicaLoads.Length; t++)
+        if (!packKeys.IsEmpty)
         {
-            replicaLoads[t] = ExpertReplication.ShareOf(shares, slotExpert[t]);
+            for (int t = 0; t < slotExpert.Length; t++)
+            {
+                packKeys[t] = ExpertReplication.ShareKeyOf(shares, slotExpert[t]) | (uint)t;
+            }
         }
     }
 

@@ -39,18 +39,18 @@ internal static class PackVector
 
     /// <summary>
     /// Places the items of a row that <c>BalancedPacking.PlaceFirstRound</c> left: <paramref name="order"/> is
-    /// the sorted row, and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
+    /// the sorted row of keys (weight bits, item), and its first <paramref name="placed"/> items sit alone in
+    /// packs 0, 1, ...
     /// </summary>
     /// <remarks>A method of its own, so that the keys stay in a register through the loop.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void PlaceRest(ReadOnlySpan<float> weight, ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    public static void PlaceRest(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack)
     {
         Vector512<ulong> keys = InitialKeys(order, placed, numPacks);
-        Vector128<ulong> lastCount = LastCount(weight.Length / numPacks);
-        for (int i = placed; i < weight.Length; i++)
+        Vector128<ulong> lastCount = LastCount(order.Length / numPacks);
+        for (int i = placed; i < order.Length; i++)
         {
-            int item = ReferenceSort.IndexOf(order[i]);
-            keys = Place(keys, lastCount, item, weight[item], packIndex, rankInPack);
+            keys = Place(keys, lastCount, order[i], packIndex, rankInPack);
         }
     }
 
@@ -60,23 +60,22 @@ internal static class PackVector
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void PlaceRestOfPair(
-        ReadOnlySpan<float> weightA, ReadOnlySpan<ulong> orderA, int placedA, Span<int> packIndexA, Span<int> rankInPackA,
-        ReadOnlySpan<float> weightB, ReadOnlySpan<ulong> orderB, int placedB, Span<int> packIndexB, Span<int> rankInPackB, int numPacks)
+        ReadOnlySpan<ulong> orderA, int placedA, Span<int> packIndexA, Span<int> rankInPackA,
+        ReadOnlySpan<ulong> orderB, int placedB, Span<int> packIndexB, Span<int> rankInPackB, int numPacks)
     {
         Vector512<ulong> keysA = InitialKeys(orderA, placedA, numPacks);
         Vector512<ulong> keysB = InitialKeys(orderB, placedB, numPacks);
-        Vector128<ulong> lastCount = LastCount(weightA.Length / numPacks);
-        for (int i = Math.Min(placedA, placedB); i < weightA.Length; i++)
+        Vector128<ulong> lastCount = LastCount(orderA.Length / numPacks);
+        for (int i = Math.Min(placedA, placedB); i < orderA.Length; i++)
         {
-            int itemA = ReferenceSort.IndexOf(orderA[i]), itemB = ReferenceSort.IndexOf(orderB[i]);
             if (i >= placedA)
             {
-                keysA = Place(keysA, lastCount, itemA, weightA[itemA], packIndexA, rankInPackA);
+                keysA = Place(keysA, lastCount, orderA[i], packIndexA, rankInPackA);
             }
 
             if (i >= placedB)
             {
-                keysB = Place(keysB, lastCount, itemB, weightB[itemB], packIndexB, rankInPackB);
+                keysB = Place(keysB, lastCount, orderB[i], packIndexB, rankInPackB);
             }
         }
     }
@@ -109,12 +108,13 @@ internal static class PackVector
     private static Vector128<ulong> LastCount(int perPack) => Vector128.Create((ulong)(uint)(perPack - 1));
 
     /// <summary>
-    /// Places <paramref name="item"/>, of weight <paramref name="weight"/>, on the lightest pack with room, and
-    /// returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
+    /// Places the item of sort key <paramref name="itemKey"/> (weight bits, item) on the lightest pack with room,
+    /// and returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, int item, float weight, Span<int> packIndex, Span<int> rankInPack)
+    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> packIndex, Span<int> rankInPack)
     {
+        int item = ReferenceSort.IndexOf(itemKey);
         ulong lightest = keys.ToScalar();
         packIndex[item] = (int)((uint)lightest >> 8);
         rankInPack[item] = (int)(lightest & CountMask);
@@ -125,7 +125,8 @@ internal static class PackVector
         Vector128<ulong> lowest = Avx512F.ExtractVector128(keys, 0);
         Vector128<ulong> fills = Vector128.Equals(lowest & Vector128.Create(CountMask), lastCount);
         Vector128<ulong> packAndCount = (lowest & Vector128.Create(0xFFFF_FFFFUL)) + Vector128<ulong>.One;
-        Vector128<float> load = Vector128.ShiftRightLogical(lowest, 32).AsSingle() + Vector128.CreateScalarUnsafe(weight);
+        Vector128<float> weight = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(itemKey), 32).AsSingle();
+        Vector128<float> load = Vector128.ShiftRightLogical(lowest, 32).AsSingle() + weight;
         Vector128<ulong> key = Vector128.ShiftLeft(load.AsUInt64(), 32) | packAndCount | fills;
 
         Vector512<ulong> rest = Avx512F.AlignRight64(Vector512<ulong>.AllBitsSet, keys, 1);

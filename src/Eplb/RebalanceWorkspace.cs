@@ -23,7 +23,6 @@ internal sealed class RebalanceWorkspace
     public int[] NodeOrderCounts = [];
 
     public float[] NodeLoads = [];
-    public float[] ReplicaLoads = [];
     public int[] SlotExpert = [];
     public int[] SlotReplicaRank = [];
     public int[] SlotPack = [];
@@ -51,7 +50,6 @@ internal sealed class RebalanceWorkspace
         Grow(ref NodeOrderToLogical, s.Experts);
         Grow(ref NodeOrderCounts, s.Experts);
         Grow(ref NodeLoads, s.ExpertsPerNode);
-        Grow(ref ReplicaLoads, 2 * s.SlotsPerNode);
         Grow(ref SlotExpert, 2 * s.SlotsPerNode);
         Grow(ref SlotReplicaRank, 2 * s.SlotsPerNode);
         Grow(ref SlotPack, 2 * s.SlotsPerNode);
