@@ -68,16 +68,23 @@ public static class BalancedPacking
         return (packIndex, rankInPack);
     }
 
-    // Validated rows of n items each, with pooled scratch.
+    // Validated rows of n items each, with pooled scratch. The core gives each item its slot, pack * perPack +
+    // rank; the public outputs split it.
     private static void PackRows(ReadOnlySpan<float> weight, int n, int numPacks, Span<int> packIndex, Span<int> rankInPack)
     {
         ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(n, numPacks));
         int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
         try
         {
+            int perPack = n / numPacks;
             for (int row = 0; row < weight.Length / n; row++)
             {
-                PackRow(weight.Slice(row * n, n), numPacks, packIndex.Slice(row * n, n), rankInPack.Slice(row * n, n), keys, counts);
+                Span<int> pack = packIndex.Slice(row * n, n), rank = rankInPack.Slice(row * n, n);
+                PackRow(weight.Slice(row * n, n), numPacks, pack, keys, counts);
+                for (int i = 0; i < n; i++)
+                {
+                    (pack[i], rank[i]) = Math.DivRem(pack[i], perPack);
+                }
             }
         }
         finally
@@ -90,17 +97,21 @@ public static class BalancedPacking
     /// <summary>Scratch <see cref="PackRow"/> needs: the sort keys plus a tournament tree over the packs.</summary>
     internal static int ScratchLength(int items, int packs) => items + TournamentTree.Length(packs);
 
-    /// <summary>The unchecked core. <paramref name="keys"/> holds at least <see cref="ScratchLength"/> entries, <paramref name="counts"/> at least m.</summary>
-    internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+    /// <summary>
+    /// The unchecked core: gives each item its slot, <c>pack * perPack + rank_in_pack</c> (where the reference would
+    /// put it, counting slots pack after pack). <paramref name="keys"/> holds at least <see cref="ScratchLength"/>
+    /// entries, <paramref name="counts"/> at least m.
+    /// </summary>
+    internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
     {
         if (weight.Length == numPacks)
         {
-            OnePerPack(packIndex, rankInPack);
+            OnePerPack(itemSlot.Slice(0, weight.Length));
             return;
         }
 
         ReferenceSort.MakeKeys(weight, keys.Slice(0, weight.Length), complementValues: false);
-        PackKeys(weight.Length, numPacks, packIndex, rankInPack, keys, counts);
+        PackKeys(weight.Length, numPacks, itemSlot, keys, counts);
     }
 
     /// <summary>
@@ -108,30 +119,30 @@ public static class BalancedPacking
     /// <paramref name="items"/> keys <c>(weight bits, item)</c> of <see cref="ReferenceSort.MakeKey"/>, in any order,
     /// and is the scratch too. Weights are read back from the keys, so callers that have the keys need no weights.
     /// </summary>
-    internal static void PackKeys(int items, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+    internal static void PackKeys(int items, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
     {
         if (items == numPacks)
         {
-            OnePerPack(packIndex.Slice(0, items), rankInPack.Slice(0, items));
+            OnePerPack(itemSlot.Slice(0, items));
             return;
         }
 
         Span<ulong> order = keys.Slice(0, items);
         ReferenceSort.SortDescending(order);
-        int placed = PlaceFirstRound(order, numPacks, packIndex, rankInPack);
+        int placed = PlaceFirstRound(order, numPacks, itemSlot);
         if (placed == numPacks && items == 2 * numPacks)
         {
-            PlaceSecondRound(order, numPacks, packIndex, rankInPack);
+            PlaceSecondRound(order, numPacks, itemSlot);
             return;
         }
 
         if (PackVector.IsSupported(numPacks, items / numPacks))
         {
-            PackVector.PlaceRest(order, placed, numPacks, packIndex, rankInPack);
+            PackVector.PlaceRest(order, placed, numPacks, itemSlot);
             return;
         }
 
-        var row = new PackingRow(order, placed, numPacks, packIndex, rankInPack, keys, counts);
+        var row = new PackingRow(order, placed, numPacks, itemSlot, keys, counts);
         for (int i = placed; i < items; i++)
         {
             row.Place(i);
@@ -144,30 +155,30 @@ public static class BalancedPacking
     /// two chains to overlap. The results are exactly those of two <see cref="PackKeys"/> calls.
     /// </summary>
     internal static void PackKeysPair(
-        Span<int> packIndexA, Span<int> rankInPackA, Span<ulong> keysA, Span<int> countsA,
-        Span<int> packIndexB, Span<int> rankInPackB, Span<ulong> keysB, Span<int> countsB, int items, int numPacks)
+        Span<int> itemSlotA, Span<ulong> keysA, Span<int> countsA,
+        Span<int> itemSlotB, Span<ulong> keysB, Span<int> countsB, int items, int numPacks)
     {
         if (items <= 2 * numPacks)
         {
             // No long chain to overlap: one item per pack needs no greedy, two per pack almost none.
-            PackKeys(items, numPacks, packIndexA, rankInPackA, keysA, countsA);
-            PackKeys(items, numPacks, packIndexB, rankInPackB, keysB, countsB);
+            PackKeys(items, numPacks, itemSlotA, keysA, countsA);
+            PackKeys(items, numPacks, itemSlotB, keysB, countsB);
             return;
         }
 
         Span<ulong> orderA = keysA.Slice(0, items), orderB = keysB.Slice(0, items);
         ReferenceSort.SortDescending(orderA);
         ReferenceSort.SortDescending(orderB);
-        int placedA = PlaceFirstRound(orderA, numPacks, packIndexA, rankInPackA);
-        int placedB = PlaceFirstRound(orderB, numPacks, packIndexB, rankInPackB);
+        int placedA = PlaceFirstRound(orderA, numPacks, itemSlotA);
+        int placedB = PlaceFirstRound(orderB, numPacks, itemSlotB);
         if (PackVector.IsSupported(numPacks, items / numPacks))
         {
-            PackVector.PlaceRestOfPair(orderA, placedA, packIndexA, rankInPackA, orderB, placedB, packIndexB, rankInPackB, numPacks);
+            PackVector.PlaceRestOfPair(orderA, placedA, itemSlotA, orderB, placedB, itemSlotB, numPacks);
             return;
         }
 
-        var a = new PackingRow(orderA, placedA, numPacks, packIndexA, rankInPackA, keysA, countsA);
-        var b = new PackingRow(orderB, placedB, numPacks, packIndexB, rankInPackB, keysB, countsB);
+        var a = new PackingRow(orderA, placedA, numPacks, itemSlotA, keysA, countsA);
+        var b = new PackingRow(orderB, placedB, numPacks, itemSlotB, keysB, countsB);
         for (int i = Math.Min(placedA, placedB); i < items; i++)
         {
             if (i >= placedA)
@@ -188,14 +199,13 @@ public static class BalancedPacking
 
     // While every item so far is heavier than zero, the next item's lightest pack with room is the first empty
     // one: item j goes to pack j, rank 0. Returns how many items were placed so, at most one per pack.
-    private static int PlaceFirstRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    private static int PlaceFirstRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> itemSlot)
     {
+        int perPack = order.Length / numPacks;
         int placed = 0;
         while (placed < numPacks && (placed == 0 || ReferenceSort.ValueBitsOf(order[placed - 1]) != 0)) // bits of +0 only
         {
-            int item = ReferenceSort.IndexOf(order[placed]);
-            packIndex[item] = placed;
-            rankInPack[item] = 0;
+            itemSlot[ReferenceSort.IndexOf(order[placed])] = placed * perPack;
             placed++;
         }
 
@@ -208,7 +218,7 @@ public static class BalancedPacking
     /// last run of equal loads still open, its lowest index first. Walking those runs from the end reproduces
     /// the greedy exactly in O(m), with no tree.
     /// </summary>
-    private static void PlaceSecondRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    private static void PlaceSecondRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> itemSlot)
     {
         int next = numPacks;
         for (int runEnd = numPacks; runEnd > 0;)
@@ -223,9 +233,7 @@ public static class BalancedPacking
 
             for (int pack = runStart; pack < runEnd; pack++)
             {
-                int item = ReferenceSort.IndexOf(order[next++]);
-                packIndex[item] = pack;
-                rankInPack[item] = 1;
+                itemSlot[ReferenceSort.IndexOf(order[next++])] = (2 * pack) + 1;
             }
 
             runEnd = runStart;
@@ -233,14 +241,12 @@ public static class BalancedPacking
     }
 
     // One item per pack: item i goes to pack i, unsorted, exactly as the reference short-circuits.
-    private static void OnePerPack(Span<int> packIndex, Span<int> rankInPack)
+    private static void OnePerPack(Span<int> itemSlot)
     {
-        for (int i = 0; i < packIndex.Length; i++)
+        for (int i = 0; i < itemSlot.Length; i++)
         {
-            packIndex[i] = i;
+            itemSlot[i] = i;
         }
-
-        rankInPack.Clear();
     }
 
     /// <summary>One row's greedy, advanced an item at a time so that independent rows can be interleaved.</summary>
@@ -254,8 +260,7 @@ public static class BalancedPacking
     {
         private readonly ReadOnlySpan<ulong> _order;
         private readonly Span<ulong> _tree;
-        private readonly Span<int> _packIndex;
-        private readonly Span<int> _rankInPack;
+        private readonly Span<int> _itemSlot;
         private readonly Span<int> _counts;
         private readonly int _leaves;
         private readonly int _perPack;
@@ -265,7 +270,7 @@ public static class BalancedPacking
         /// Continues a row after <see cref="PlaceFirstRound"/>: <paramref name="order"/> is the sorted row (the
         /// start of <paramref name="keys"/>), and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
         /// </summary>
-        public PackingRow(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack, Span<ulong> keys, Span<int> counts)
+        public PackingRow(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
         {
             _counts = counts.Slice(0, numPacks);
             _counts.Slice(0, placed).Fill(1);
@@ -286,8 +291,7 @@ public static class BalancedPacking
             TournamentTree.Build(_tree, _leaves);
             _lightest = _tree[1];
             _order = order;
-            _packIndex = packIndex;
-            _rankInPack = rankInPack;
+            _itemSlot = itemSlot;
             _perPack = order.Length / numPacks;
         }
 
@@ -298,9 +302,8 @@ public static class BalancedPacking
             ulong itemKey = _order[i];
             int item = ReferenceSort.IndexOf(itemKey);
             int pack = (int)(uint)_lightest;
-            _packIndex[item] = pack;
             int rank = _counts[pack]++;
-            _rankInPack[item] = rank;
+            _itemSlot[item] = (pack * _perPack) + rank;
 
             // A sum of non-negative loads starting from +0 is never -0, so the key needs no sign fold.
             float load = WeightOf(_lightest) + WeightOf(itemKey);

@@ -57,13 +57,13 @@ internal static class HierarchicalPolicy
             if (slotsPerGpu > 1 && lanes == 2)
             {
                 BalancedPacking.PackKeysPair(
-                    Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts,
-                    Lane(ws.SlotPack, 1, slotsPerNode), Lane(ws.SlotRankInPack, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
+                    Lane(ws.SlotPosition, 0, slotsPerNode), ws.Keys, ws.PackCounts,
+                    Lane(ws.SlotPosition, 1, slotsPerNode), ws.KeysB, ws.PackCountsB,
                     slotsPerNode, s.GpusPerNode);
             }
             else if (slotsPerGpu > 1)
             {
-                BalancedPacking.PackKeys(slotsPerNode, s.GpusPerNode, Lane(ws.SlotPack, 0, slotsPerNode), Lane(ws.SlotRankInPack, 0, slotsPerNode), ws.Keys, ws.PackCounts);
+                BalancedPacking.PackKeys(slotsPerNode, s.GpusPerNode, Lane(ws.SlotPosition, 0, slotsPerNode), ws.Keys, ws.PackCounts);
             }
 
             for (int lane = 0; lane < lanes; lane++)
@@ -136,13 +136,12 @@ internal static class HierarchicalPolicy
         Span<int> nodeRanks = replicaRank.Slice(node * slotsPerNode, slotsPerNode);
         ReadOnlySpan<int> slotExpert = Lane(ws.SlotExpert, lane, slotsPerNode);
         ReadOnlySpan<int> slotRank = Lane(ws.SlotReplicaRank, lane, slotsPerNode);
-        ReadOnlySpan<int> pack = Lane(ws.SlotPack, lane, slotsPerNode);
-        ReadOnlySpan<int> rankInPack = Lane(ws.SlotRankInPack, lane, slotsPerNode);
+        ReadOnlySpan<int> packedPosition = Lane(ws.SlotPosition, lane, slotsPerNode);
         ReadOnlySpan<int> nodeOrderToLogical = ws.NodeOrderToLogical.AsSpan(0, s.Experts);
         bool keepsOrder = s.KeepsExpertOrder;
         for (int t = 0; t < slotsPerNode; t++)
         {
-            int position = slotsPerGpu == 1 ? t : (pack[t] * slotsPerGpu) + rankInPack[t];
+            int position = slotsPerGpu == 1 ? t : packedPosition[t];
             int local = firstExpert + slotExpert[t];
             nodeSlots[position] = keepsOrder ? local : nodeOrderToLogical[local];
             nodeRanks[position] = slotRank[t];
@@ -160,15 +159,15 @@ internal static class HierarchicalPolicy
             groupLoads[j] = TensorPrimitives.Sum(weight.Slice(j * groupSize, groupSize));
         }
 
-        Span<int> groupPack = ws.GroupPack.AsSpan(0, s.Groups);
-        Span<int> groupRank = ws.GroupRank.AsSpan(0, s.Groups);
-        BalancedPacking.PackRow(groupLoads, s.Nodes, groupPack, groupRank, ws.Keys, ws.PackCounts);
+        // Each group's slot among the groups, node after node: gp * (g / n) + gr in the reference.
+        Span<int> groupSlot = ws.GroupSlot.AsSpan(0, s.Groups);
+        BalancedPacking.PackRow(groupLoads, s.Nodes, groupSlot, ws.Keys, ws.PackCounts);
 
         Span<int> logicalToNodeOrder = ws.LogicalToNodeOrder.AsSpan(0, s.Experts);
         Span<int> nodeOrderToLogical = ws.NodeOrderToLogical.AsSpan(0, s.Experts);
         for (int j = 0; j < groupLoads.Length; j++)
         {
-            int first = ((groupPack[j] * s.GroupsPerNode) + groupRank[j]) * groupSize;
+            int first = groupSlot[j] * groupSize;
             for (int i = 0; i < groupSize; i++)
             {
                 int e = (j * groupSize) + i;

@@ -10,9 +10,10 @@ namespace Eplb;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A key is <c>(load bits, pack index, item count)</c>: 32 bits of non-negative float load, 24 of pack index,
-/// 8 of count. Its unsigned order is the reference's choice, lightest first and the lowest index on equal
-/// load; the count never decides, since no two packs share an index. A full pack's key is
+/// A key is <c>(load bits, first slot, item count)</c>: 32 bits of non-negative float load, 24 of the pack's first
+/// slot (<c>pack * perPack</c>), 8 of count, so an item's slot is the sum of the last two. Its unsigned order is
+/// the reference's choice, lightest first and the lowest pack on equal load; the count never decides, since no
+/// two packs share a first slot. A full pack's key is
 /// <see cref="ulong.MaxValue"/>, so it sinks to the end and is never chosen again.
 /// </para>
 /// <para>
@@ -44,13 +45,14 @@ internal static class PackVector
     /// </summary>
     /// <remarks>A method of its own, so that the keys stay in a register through the loop.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void PlaceRest(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    public static void PlaceRest(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
     {
-        Vector512<ulong> keys = InitialKeys(order, placed, numPacks);
-        Vector128<ulong> lastCount = LastCount(order.Length / numPacks);
+        int perPack = order.Length / numPacks;
+        Vector512<ulong> keys = InitialKeys(order, placed, numPacks, perPack);
+        Vector128<ulong> lastCount = LastCount(perPack);
         for (int i = placed; i < order.Length; i++)
         {
-            keys = Place(keys, lastCount, order[i], packIndex, rankInPack);
+            keys = Place(keys, lastCount, order[i], itemSlot);
         }
     }
 
@@ -60,22 +62,23 @@ internal static class PackVector
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void PlaceRestOfPair(
-        ReadOnlySpan<ulong> orderA, int placedA, Span<int> packIndexA, Span<int> rankInPackA,
-        ReadOnlySpan<ulong> orderB, int placedB, Span<int> packIndexB, Span<int> rankInPackB, int numPacks)
+        ReadOnlySpan<ulong> orderA, int placedA, Span<int> itemSlotA,
+        ReadOnlySpan<ulong> orderB, int placedB, Span<int> itemSlotB, int numPacks)
     {
-        Vector512<ulong> keysA = InitialKeys(orderA, placedA, numPacks);
-        Vector512<ulong> keysB = InitialKeys(orderB, placedB, numPacks);
-        Vector128<ulong> lastCount = LastCount(orderA.Length / numPacks);
+        int perPack = orderA.Length / numPacks;
+        Vector512<ulong> keysA = InitialKeys(orderA, placedA, numPacks, perPack);
+        Vector512<ulong> keysB = InitialKeys(orderB, placedB, numPacks, perPack);
+        Vector128<ulong> lastCount = LastCount(perPack);
         for (int i = Math.Min(placedA, placedB); i < orderA.Length; i++)
         {
             if (i >= placedA)
             {
-                keysA = Place(keysA, lastCount, orderA[i], packIndexA, rankInPackA);
+                keysA = Place(keysA, lastCount, orderA[i], itemSlotA);
             }
 
             if (i >= placedB)
             {
-                keysB = Place(keysB, lastCount, orderB[i], packIndexB, rankInPackB);
+                keysB = Place(keysB, lastCount, orderB[i], itemSlotB);
             }
         }
     }
@@ -90,14 +93,14 @@ internal static class PackVector
     /// returned through memory and the caller's loop keeps it in a register.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> InitialKeys(ReadOnlySpan<ulong> order, int placed, int numPacks)
+    private static Vector512<ulong> InitialKeys(ReadOnlySpan<ulong> order, int placed, int numPacks, int perPack)
     {
         Vector512<ulong> keys = Vector512<ulong>.AllBitsSet;
         for (int p = 0; p < numPacks; p++)
         {
             // A placed pack weighs its one item: that key's value half, -0 already folded to +0.
             ulong load = p < placed ? ReferenceSort.ValueBitsOf(order[p]) | 1UL : 0UL;
-            Vector512<ulong> key = Vector512.Create(load | ((ulong)(uint)p << 8));
+            Vector512<ulong> key = Vector512.Create(load | ((ulong)(uint)(p * perPack) << 8));
             keys = Vector512.Max(Vector512.Min(keys, key), Avx512F.AlignRight64(keys, Vector512<ulong>.Zero, 7));
         }
 
@@ -109,15 +112,13 @@ internal static class PackVector
 
     /// <summary>
     /// Places the item of sort key <paramref name="itemKey"/> (weight bits, item) on the lightest pack with room,
-    /// and returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
+    /// writes its slot, and returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> packIndex, Span<int> rankInPack)
+    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> itemSlot)
     {
-        int item = ReferenceSort.IndexOf(itemKey);
-        ulong lightest = keys.ToScalar();
-        packIndex[item] = (int)((uint)lightest >> 8);
-        rankInPack[item] = (int)(lightest & CountMask);
+        uint lightest = (uint)keys.ToScalar();
+        itemSlot[ReferenceSort.IndexOf(itemKey)] = (int)((lightest >> 8) + (lightest & CountMask));
 
         // The new key, in lane 0: (load + weight) bits above, the same pack and one more item below, or all ones
         // when this item fills the pack (decided from the old count, beside the add). Lane 0 of the shifted

@@ -10,8 +10,7 @@ internal sealed class RebalanceWorkspace
     private static RebalanceWorkspace? t_current;
 
     public float[] GroupLoads = [];
-    public int[] GroupPack = [];
-    public int[] GroupRank = [];
+    public int[] GroupSlot = [];
 
     /// <summary><c>log2mlog</c>: each expert's position once every node's experts are contiguous.</summary>
     public int[] LogicalToNodeOrder = [];
@@ -25,8 +24,8 @@ internal sealed class RebalanceWorkspace
     public float[] NodeLoads = [];
     public int[] SlotExpert = [];
     public int[] SlotReplicaRank = [];
-    public int[] SlotPack = [];
-    public int[] SlotRankInPack = [];
+    /// <summary>Where packing puts each of a node's replicas: GPU * slots per GPU + rank on the GPU.</summary>
+    public int[] SlotPosition = [];
     public int[] PackCounts = [];
     public int[] PackCountsB = [];
     public ulong[] Keys = [];
@@ -44,16 +43,14 @@ internal sealed class RebalanceWorkspace
     private void EnsureCapacity(in RebalanceShape s)
     {
         Grow(ref GroupLoads, s.Groups);
-        Grow(ref GroupPack, s.Groups);
-        Grow(ref GroupRank, s.Groups);
+        Grow(ref GroupSlot, s.Groups);
         Grow(ref LogicalToNodeOrder, s.Experts);
         Grow(ref NodeOrderToLogical, s.Experts);
         Grow(ref NodeOrderCounts, s.Experts);
         Grow(ref NodeLoads, s.ExpertsPerNode);
         Grow(ref SlotExpert, 2 * s.SlotsPerNode);
         Grow(ref SlotReplicaRank, 2 * s.SlotsPerNode);
-        Grow(ref SlotPack, 2 * s.SlotsPerNode);
-        Grow(ref SlotRankInPack, 2 * s.SlotsPerNode);
+        Grow(ref SlotPosition, 2 * s.SlotsPerNode);
         Grow(ref PackCounts, Math.Max(s.Nodes, s.GpusPerNode));
         Grow(ref PackCountsB, s.GpusPerNode);
 
