@@ -124,6 +124,12 @@ public static class ExpertReplication
         Span<float> nextShare = upcomingShares.Slice(0, k);
         Span<float> shareAfter = upcomingShares.Slice(k, k);
         FirstShares(weight, nextShare, shareAfter);
+        if (ShareVector.IsSupported(numPhysical - k))
+        {
+            ShareVector.ChooseSlots(weight, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount, tree.Slice(leaves, k), nextShare, shareAfter);
+            return;
+        }
+
         TournamentTree.Build(tree, leaves);
         ulong largest = tree[1];
         for (int slot = k; slot < numPhysical; slot++)
@@ -173,5 +179,5 @@ public static class ExpertReplication
     internal static ulong ShareKeyOf(ReadOnlySpan<ulong> shares, int expert) => ~shares[expert] & 0xFFFF_FFFF_0000_0000UL;
 
     // The complement of (share bits, ~expert): the value bits complemented, the expert index as it is.
-    private static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
+    internal static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
 }

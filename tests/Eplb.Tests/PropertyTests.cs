@@ -159,6 +159,37 @@ public class PropertyTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void ExpertReplication_FewAddedSlotsHeavyExpertsOnOneParity_EqualsStraightforwardPort(int heavyParity)
+    {
+        // Up to eight added slots are chosen from the eight best candidates, gathered from even and odd experts
+        // separately and merged: the merge must keep all eight when every heavy expert is on one side.
+        var random = new Random(12 + heavyParity);
+        for (int i = 0; i < 1000; i++)
+        {
+            int experts = random.Next(1, 80);
+            var w = new float[experts];
+            for (int j = 0; j < experts; j++)
+            {
+                w[j] = j % 2 == heavyParity ? 1000 + random.Next(0, 4) : random.Next(0, 4);
+            }
+
+            int physical = experts + random.Next(1, 9);
+            var phy2log = new int[physical];
+            var rank = new int[physical];
+            var count = new int[experts];
+
+            ExpertReplication.Replicate(w, physical, phy2log, rank, count);
+
+            var expected = StraightforwardPort.ReplicateExperts(w, physical);
+            phy2log.Should().Equal(expected.Phy2Log);
+            rank.Should().Equal(expected.Rank);
+            count.Should().Equal(expected.LogCnt);
+        }
+    }
+
     [Fact]
     public void ReferenceSort_RandomRows_SortsDescendingAndPermutes()
     {
