@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Eplb;
@@ -195,7 +194,7 @@ public static class BalancedPacking
 
     /// <summary>The weight a sort key carries: its value half, with -0 already folded to +0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float WeightOf(ulong key) => BitConverter.UInt32BitsToSingle((uint)(key >> 32));
+    private static float WeightOf(ulong key) => BitConverter.UInt32BitsToSingle((uint)(key >> 32));
 
     // While every item so far is heavier than zero, the next item's lightest pack with room is the first empty
     // one: item j goes to pack j, rank 0. Returns how many items were placed so, at most one per pack.
@@ -203,7 +202,7 @@ public static class BalancedPacking
     {
         int perPack = order.Length / numPacks;
         int placed = 0;
-        while (placed < numPacks && (placed == 0 || ReferenceSort.ValueBitsOf(order[placed - 1]) != 0)) // bits of +0 only
+        while (placed < numPacks && (placed == 0 || ReferenceSort.ValueBitsOf(order[placed - 1]) != 0)) // zero bits: +0, -0 being folded
         {
             itemSlot[ReferenceSort.IndexOf(order[placed])] = placed * perPack;
             placed++;

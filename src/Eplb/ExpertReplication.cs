@@ -98,7 +98,8 @@ public static class ExpertReplication
     /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>, that is <c>(~share bits, expert)</c>: its unsigned minimum is the largest
     /// share (non-negative float bits order like the values) and, on equal shares, the lowest expert — the
     /// reference's first-index argmax. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
-    /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot.
+    /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot. When
+    /// at most eight slots are added, <see cref="ShareVector"/> chooses from the eight best keys in one vector instead.
     /// Each expert's next two shares, <c>w / (count + 1)</c> and <c>w / (count + 2)</c>, are computed ahead, so no
     /// division stands between one slot's choice and the next, even when one expert wins twice in a row.
     /// </remarks>
@@ -178,6 +179,6 @@ public static class ExpertReplication
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static ulong ShareKeyOf(ReadOnlySpan<ulong> shares, int expert) => ~shares[expert] & 0xFFFF_FFFF_0000_0000UL;
 
-    // The complement of (share bits, ~expert): the value bits complemented, the expert index as it is.
+    /// <summary>An expert's key: the complement of (share bits, ~expert), that is the value bits complemented and the expert index as it is.</summary>
     internal static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
 }

@@ -85,7 +85,8 @@ internal static class HierarchicalPolicy
     private static Span<T> Lane<T>(T[] buffer, int lane, int length) => buffer.AsSpan(lane * length, length);
 
     // Step 4 for one node: replicate its experts into its slots (node-local expert ids). Each replica's load is
-    // its expert's final share, w / count, which replication leaves in its tree; it is copied out when wanted.
+    // its expert's final share, w / count, which replication leaves in its keys; when packing follows, it goes
+    // straight into packing's sort keys, (share bits, slot), with no float copy in between.
     private static void ReplicateWithinNode(ReadOnlySpan<float> weight, in RebalanceShape s, int node, Span<int> slotExpert, Span<int> slotRank,
         Span<int> nodeOrderCounts, RebalanceWorkspace ws, Span<ulong> packKeys)
     {
