@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Eplb;
 
 /// <summary>
-/// Packing by the packs of one row, at most eight, held as one AVX-512 vector of keys kept in ascending order, so the lightest
-/// pack with room is always lane 0 and placing an item is a handful of vector instructions with no branch.
+/// Packing by the packs of one row, at most eight per AVX-512 vector (up to four vectors), keys kept in ascending
+/// order, so the lightest pack with room is always lane 0 and placing an item is a handful of vector instructions
+/// with no branch.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -27,15 +28,18 @@ namespace Eplb;
 /// </remarks>
 internal static class PackVector
 {
-    /// <summary>The most packs one vector holds.</summary>
-    public const int MaxPacks = 8;
+    /// <summary>The most packs one vector holds; up to <see cref="MaxPacks"/>, four vectors act as one.</summary>
+    public const int PacksPerVector = 8;
+
+    /// <summary>The most packs this path takes (four vectors).</summary>
+    public const int MaxPacks = 4 * PacksPerVector;
 
     /// <summary>The most items a pack may take: the count field's range.</summary>
     public const int MaxPerPack = 255;
 
     private const ulong CountMask = 0xFF;
 
-    /// <summary>True when this machine and shape can pack with a vector of keys.</summary>
+    /// <summary>True when this machine and shape can pack with vectors of keys.</summary>
     public static bool IsSupported(int numPacks, int perPack) => Avx512F.IsSupported && numPacks <= MaxPacks && perPack <= MaxPerPack;
 
     /// <summary>
@@ -47,6 +51,12 @@ internal static class PackVector
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void PlaceRest(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
     {
+        if (numPacks > PacksPerVector)
+        {
+            PlaceRestInFourVectors(order, placed, numPacks, itemSlot);
+            return;
+        }
+
         int perPack = order.Length / numPacks;
         Vector512<ulong> keys = InitialKeys(order, placed, numPacks, perPack);
         Vector128<ulong> lastCount = LastCount(perPack);
@@ -65,6 +75,13 @@ internal static class PackVector
         ReadOnlySpan<ulong> orderA, int placedA, Span<int> itemSlotA,
         ReadOnlySpan<ulong> orderB, int placedB, Span<int> itemSlotB, int numPacks)
     {
+        if (numPacks > PacksPerVector)
+        {
+            PlaceRestInFourVectors(orderA, placedA, numPacks, itemSlotA);
+            PlaceRestInFourVectors(orderB, placedB, numPacks, itemSlotB);
+            return;
+        }
+
         int perPack = orderA.Length / numPacks;
         Vector512<ulong> keysA = InitialKeys(orderA, placedA, numPacks, perPack);
         Vector512<ulong> keysB = InitialKeys(orderB, placedB, numPacks, perPack);
@@ -84,6 +101,42 @@ internal static class PackVector
     }
 
     /// <summary>
+    /// <see cref="PlaceRest"/> for 9 to 32 packs: four vectors in a row hold the keys in ascending order, lane 7
+    /// of one vector followed by lane 0 of the next. Inserting and removing shift lanes across the vector
+    /// boundaries (<c>valignq</c> of neighbours); the chain from one item to the next is as short as with one
+    /// vector, only wider.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PlaceRestInFourVectors(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
+    {
+        int perPack = order.Length / numPacks;
+        Vector512<ulong> none = Vector512<ulong>.AllBitsSet, zero = Vector512<ulong>.Zero;
+        Vector512<ulong> k0 = none, k1 = none, k2 = none, k3 = none;
+        for (int p = 0; p < numPacks; p++)
+        {
+            Vector512<ulong> key = Vector512.Create(InitialKey(order, placed, perPack, p));
+            Vector512<ulong> up0 = Avx512F.AlignRight64(k0, zero, 7), up1 = Avx512F.AlignRight64(k1, k0, 7);
+            Vector512<ulong> up2 = Avx512F.AlignRight64(k2, k1, 7), up3 = Avx512F.AlignRight64(k3, k2, 7);
+            k0 = Vector512.Max(Vector512.Min(k0, key), up0);
+            k1 = Vector512.Max(Vector512.Min(k1, key), up1);
+            k2 = Vector512.Max(Vector512.Min(k2, key), up2);
+            k3 = Vector512.Max(Vector512.Min(k3, key), up3);
+        }
+
+        Vector128<ulong> lastCount = LastCount(perPack);
+        for (int i = placed; i < order.Length; i++)
+        {
+            Vector512<ulong> key = NextKey(k0, lastCount, order[i], itemSlot);
+            Vector512<ulong> rest0 = Avx512F.AlignRight64(k1, k0, 1), rest1 = Avx512F.AlignRight64(k2, k1, 1);
+            Vector512<ulong> rest2 = Avx512F.AlignRight64(k3, k2, 1), rest3 = Avx512F.AlignRight64(none, k3, 1);
+            k0 = Vector512.Min(Vector512.Max(k0, key), rest0);
+            k1 = Vector512.Min(Vector512.Max(k1, key), rest1);
+            k2 = Vector512.Min(Vector512.Max(k2, key), rest2);
+            k3 = Vector512.Min(Vector512.Max(k3, key), rest3);
+        }
+    }
+
+    /// <summary>
     /// The sorted keys of a row after <c>BalancedPacking.PlaceFirstRound</c>: <paramref name="order"/> is the sorted row,
     /// and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...; the other packs are empty.
     /// </summary>
@@ -98,14 +151,17 @@ internal static class PackVector
         Vector512<ulong> keys = Vector512<ulong>.AllBitsSet;
         for (int p = 0; p < numPacks; p++)
         {
-            // A placed pack weighs its one item: that key's value half, -0 already folded to +0.
-            ulong load = p < placed ? ReferenceSort.ValueBitsOf(order[p]) | 1UL : 0UL;
-            Vector512<ulong> key = Vector512.Create(load | ((ulong)(uint)(p * perPack) << 8));
+            Vector512<ulong> key = Vector512.Create(InitialKey(order, placed, perPack, p));
             keys = Vector512.Max(Vector512.Min(keys, key), Avx512F.AlignRight64(keys, Vector512<ulong>.Zero, 7));
         }
 
         return keys;
     }
+
+    // Pack p's key after the first round: a placed pack weighs its one item (that key's value half, -0 already
+    // folded to +0) and counts one; an empty pack weighs nothing.
+    private static ulong InitialKey(ReadOnlySpan<ulong> order, int placed, int perPack, int p) =>
+        (p < placed ? ReferenceSort.ValueBitsOf(order[p]) | 1UL : 0UL) | ((ulong)(uint)(p * perPack) << 8);
 
     // The count a pack's key shows when it takes its last item, in the form Place compares it.
     private static Vector128<ulong> LastCount(int perPack) => Vector128.Create((ulong)(uint)(perPack - 1));
@@ -116,6 +172,17 @@ internal static class PackVector
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> itemSlot)
+    {
+        Vector512<ulong> rest = Avx512F.AlignRight64(Vector512<ulong>.AllBitsSet, keys, 1);
+        return Vector512.Min(Vector512.Max(keys, NextKey(keys, lastCount, itemKey, itemSlot)), rest);
+    }
+
+    /// <summary>
+    /// Writes the slot of the item of sort key <paramref name="itemKey"/> on the lightest pack (lane 0 of
+    /// <paramref name="keys"/>) and returns that pack's key after it, broadcast.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> NextKey(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> itemSlot)
     {
         uint lightest = (uint)keys.ToScalar();
         itemSlot[ReferenceSort.IndexOf(itemKey)] = (int)((lightest >> 8) + (lightest & CountMask));
@@ -129,8 +196,6 @@ internal static class PackVector
         Vector128<float> weight = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(itemKey), 32).AsSingle();
         Vector128<float> load = Vector128.ShiftRightLogical(lowest, 32).AsSingle() + weight;
         Vector128<ulong> key = Vector128.ShiftLeft(load.AsUInt64(), 32) | packAndCount | fills;
-
-        Vector512<ulong> rest = Avx512F.AlignRight64(Vector512<ulong>.AllBitsSet, keys, 1);
-        return Vector512.Min(Vector512.Max(keys, Avx512F.BroadcastScalarToVector512(key)), rest);
+        return Avx512F.BroadcastScalarToVector512(key);
     }
 }
