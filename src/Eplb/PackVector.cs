@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Eplb;
 
 /// <summary>
-/// Packing by the packs of one row, at most eight per AVX-512 vector (up to four vectors), keys kept in ascending
+/// Packing by the packs of one row, at most eight per AVX-512 vector (up to eight vectors), keys kept in ascending
 /// order, so the lightest pack with room is always lane 0 and placing an item is a handful of vector instructions
 /// with no branch.
 /// </summary>
@@ -28,11 +28,11 @@ namespace Eplb;
 /// </remarks>
 internal static class PackVector
 {
-    /// <summary>The most packs one vector holds; up to <see cref="MaxPacks"/>, four vectors act as one.</summary>
+    /// <summary>The most packs one vector holds; up to <see cref="MaxPacks"/>, eight vectors act as one.</summary>
     public const int PacksPerVector = 8;
 
-    /// <summary>The most packs this path takes (four vectors).</summary>
-    public const int MaxPacks = 4 * PacksPerVector;
+    /// <summary>The most packs this path takes (eight vectors).</summary>
+    public const int MaxPacks = 8 * PacksPerVector;
 
     /// <summary>The most items a pack may take: the count field's range.</summary>
     public const int MaxPerPack = 255;
@@ -53,7 +53,7 @@ internal static class PackVector
     {
         if (numPacks > PacksPerVector)
         {
-            PlaceRestInFourVectors(order, placed, numPacks, itemSlot);
+            PlaceRestInEightVectors(order, placed, numPacks, itemSlot);
             return;
         }
 
@@ -77,8 +77,8 @@ internal static class PackVector
     {
         if (numPacks > PacksPerVector)
         {
-            PlaceRestInFourVectors(orderA, placedA, numPacks, itemSlotA);
-            PlaceRestInFourVectors(orderB, placedB, numPacks, itemSlotB);
+            PlaceRestInEightVectors(orderA, placedA, numPacks, itemSlotA);
+            PlaceRestInEightVectors(orderB, placedB, numPacks, itemSlotB);
             return;
         }
 
@@ -101,26 +101,32 @@ internal static class PackVector
     }
 
     /// <summary>
-    /// <see cref="PlaceRest"/> for 9 to 32 packs: four vectors in a row hold the keys in ascending order, lane 7
+    /// <see cref="PlaceRest"/> for 9 to 64 packs: eight vectors in a row hold the keys in ascending order, lane 7
     /// of one vector followed by lane 0 of the next. Inserting and removing shift lanes across the vector
     /// boundaries (<c>valignq</c> of neighbours); the chain from one item to the next is as short as with one
-    /// vector, only wider.
+    /// vector, only wider. (AVX-512 has 32 vector registers, so all eight stay in registers.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PlaceRestInFourVectors(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
+    private static void PlaceRestInEightVectors(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
     {
         int perPack = order.Length / numPacks;
         Vector512<ulong> none = Vector512<ulong>.AllBitsSet, zero = Vector512<ulong>.Zero;
-        Vector512<ulong> k0 = none, k1 = none, k2 = none, k3 = none;
+        Vector512<ulong> k0 = none, k1 = none, k2 = none, k3 = none, k4 = none, k5 = none, k6 = none, k7 = none;
         for (int p = 0; p < numPacks; p++)
         {
             Vector512<ulong> key = Vector512.Create(InitialKey(order, placed, perPack, p));
             Vector512<ulong> up0 = Avx512F.AlignRight64(k0, zero, 7), up1 = Avx512F.AlignRight64(k1, k0, 7);
             Vector512<ulong> up2 = Avx512F.AlignRight64(k2, k1, 7), up3 = Avx512F.AlignRight64(k3, k2, 7);
+            Vector512<ulong> up4 = Avx512F.AlignRight64(k4, k3, 7), up5 = Avx512F.AlignRight64(k5, k4, 7);
+            Vector512<ulong> up6 = Avx512F.AlignRight64(k6, k5, 7), up7 = Avx512F.AlignRight64(k7, k6, 7);
             k0 = Vector512.Max(Vector512.Min(k0, key), up0);
             k1 = Vector512.Max(Vector512.Min(k1, key), up1);
             k2 = Vector512.Max(Vector512.Min(k2, key), up2);
             k3 = Vector512.Max(Vector512.Min(k3, key), up3);
+            k4 = Vector512.Max(Vector512.Min(k4, key), up4);
+            k5 = Vector512.Max(Vector512.Min(k5, key), up5);
+            k6 = Vector512.Max(Vector512.Min(k6, key), up6);
+            k7 = Vector512.Max(Vector512.Min(k7, key), up7);
         }
 
         Vector128<ulong> lastCount = LastCount(perPack);
@@ -128,11 +134,17 @@ internal static class PackVector
         {
             Vector512<ulong> key = NextKey(k0, lastCount, order[i], itemSlot);
             Vector512<ulong> rest0 = Avx512F.AlignRight64(k1, k0, 1), rest1 = Avx512F.AlignRight64(k2, k1, 1);
-            Vector512<ulong> rest2 = Avx512F.AlignRight64(k3, k2, 1), rest3 = Avx512F.AlignRight64(none, k3, 1);
+            Vector512<ulong> rest2 = Avx512F.AlignRight64(k3, k2, 1), rest3 = Avx512F.AlignRight64(k4, k3, 1);
+            Vector512<ulong> rest4 = Avx512F.AlignRight64(k5, k4, 1), rest5 = Avx512F.AlignRight64(k6, k5, 1);
+            Vector512<ulong> rest6 = Avx512F.AlignRight64(k7, k6, 1), rest7 = Avx512F.AlignRight64(none, k7, 1);
             k0 = Vector512.Min(Vector512.Max(k0, key), rest0);
             k1 = Vector512.Min(Vector512.Max(k1, key), rest1);
             k2 = Vector512.Min(Vector512.Max(k2, key), rest2);
             k3 = Vector512.Min(Vector512.Max(k3, key), rest3);
+            k4 = Vector512.Min(Vector512.Max(k4, key), rest4);
+            k5 = Vector512.Min(Vector512.Max(k5, key), rest5);
+            k6 = Vector512.Min(Vector512.Max(k6, key), rest6);
+            k7 = Vector512.Min(Vector512.Max(k7, key), rest7);
         }
     }
 
