@@ -253,7 +253,8 @@ public static class BalancedPacking
     /// Each pack is one key, <c>(load bits, pack index)</c>: for non-negative loads its unsigned order is exactly
     /// the reference's choice, lightest first and the lowest index on equal load; a full pack's key is
     /// <see cref="ulong.MaxValue"/>, so it is never chosen again. A <see cref="TournamentTree"/> finds the minimum
-    /// in O(log m) per item without mispredicted branches, where the reference scans all m packs.
+    /// in O(log m) per item without mispredicted branches, where the reference scans all m packs. It serves what
+    /// <see cref="PackVector"/> does not: more than 64 packs, more than 255 items per pack, or no AVX-512.
     /// </remarks>
     private ref struct PackingRow
     {
