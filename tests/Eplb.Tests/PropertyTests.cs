@@ -51,14 +51,7 @@ public class PropertyTests
         {
             int packs = random.Next(1, 80), perPack = random.Next(1, 6);
             float[] w = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
-            var pack = new int[w.Length];
-            var rank = new int[w.Length];
-
-            BalancedPacking.Pack(w, packs, pack, rank);
-
-            var expected = StraightforwardPort.BalancedPacking(w, packs);
-            pack.Should().Equal(expected.Pack);
-            rank.Should().Equal(expected.Rank);
+            AssertPacksLikePort(w, w, packs);
         }
     }
 
@@ -72,14 +65,7 @@ public class PropertyTests
         {
             int packs = random.Next(1, 71), perPack = random.Next(250, 260);
             float[] w = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
-            var pack = new int[w.Length];
-            var rank = new int[w.Length];
-
-            BalancedPacking.Pack(w, packs, pack, rank);
-
-            var expected = StraightforwardPort.BalancedPacking(w, packs);
-            pack.Should().Equal(expected.Pack, $"{packs} packs of {perPack}");
-            rank.Should().Equal(expected.Rank, $"{packs} packs of {perPack}");
+            AssertPacksLikePort(w, w, packs);
         }
     }
 
@@ -92,15 +78,7 @@ public class PropertyTests
         {
             int packs = random.Next(1, 40), perPack = random.Next(2, 5);
             float[] positive = RandomCases.Loads(random, 1, packs * perPack).Cast<float>().ToArray();
-            float[] negative = WithNegativeZeros(random, positive);
-            var pack = new int[positive.Length];
-            var rank = new int[positive.Length];
-
-            BalancedPacking.Pack(negative, packs, pack, rank);
-
-            var expected = StraightforwardPort.BalancedPacking(positive, packs);
-            pack.Should().Equal(expected.Pack);
-            rank.Should().Equal(expected.Rank);
+            AssertPacksLikePort(WithNegativeZeros(random, positive), positive, packs);
         }
     }
 
@@ -120,6 +98,20 @@ public class PropertyTests
             PlanAssertions.ToArray(plan.PhysicalToLogical).Should().Equal(PlanAssertions.ToArray(expected.PhysicalToLogical), c.ToString());
             PlanAssertions.ToArray(plan.LogicalToPhysical).Should().Equal(PlanAssertions.ToArray(expected.LogicalToPhysical), c.ToString());
         }
+    }
+
+    // BalancedPacking.Pack of weights gives what the straightforward port gives for portWeights.
+    private static void AssertPacksLikePort(float[] weights, float[] portWeights, int packs)
+    {
+        var pack = new int[weights.Length];
+        var rank = new int[weights.Length];
+
+        BalancedPacking.Pack(weights, packs, pack, rank);
+
+        var expected = StraightforwardPort.BalancedPacking(portWeights, packs);
+        string because = $"{packs} packs of {weights.Length / packs}";
+        pack.Should().Equal(expected.Pack, because);
+        rank.Should().Equal(expected.Rank, because);
     }
 
     // A copy with about half of its zeros turned into -0.
