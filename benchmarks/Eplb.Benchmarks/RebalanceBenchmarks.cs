@@ -19,7 +19,7 @@ public class RebalanceBenchmarks
     private int[] _physicalToLogical = [];
     private int[] _logicalToPhysical = [];
     private int[] _logicalReplicaCount = [];
-    private ulong[] _keys = [];
+    private SortKey[] _keys = [];
     private RebalanceOptions _allCores = RebalanceOptions.Default;
 
     public static IEnumerable<Workload> Workloads() =>
@@ -49,7 +49,7 @@ public class RebalanceBenchmarks
         _physicalToLogical = new int[W.Layers * W.Replicas];
         _logicalToPhysical = new int[W.Layers * W.Experts * (W.Replicas - W.Experts + 1)];
         _logicalReplicaCount = new int[W.Layers * W.Experts];
-        _keys = new ulong[W.Experts];
+        _keys = new SortKey[W.Experts];
         _allCores = new RebalanceOptions { MaxDegreeOfParallelism = -1 };
     }
 
@@ -61,9 +61,9 @@ public class RebalanceBenchmarks
         ReadOnlySpan<float> weights = Loads();
         for (int layer = 0; layer < W.Layers; layer++)
         {
-            ReferenceSort.MakeKeys(weights.Slice(layer * W.Experts, W.Experts), _keys, complementValues: false);
-            ReferenceSort.SortDescending(_keys);
-            check += _keys[0];
+            SortKey.CreateRow(weights.Slice(layer * W.Experts, W.Experts), _keys);
+            LibStdCxxSort.SortDescending(_keys);
+            check += _keys[0].Bits;
         }
 
         return check;

@@ -1,3 +1,5 @@
+using Eplb.Workloads;
+
 namespace Eplb.Benchmarks;
 
 /// <summary>A model shape and a cluster, with fixed-seed calibrated loads (ExpertLoadGenerator, seed 1).</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Eplb.Workloads;
 
 namespace Eplb.Cli;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Eplb.Workloads;
 
 namespace Eplb.Cli;
 

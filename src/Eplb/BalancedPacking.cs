@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Eplb;
@@ -23,20 +22,26 @@ public static class BalancedPacking
     /// <param name="packIndex">Receives each item's pack (<c>pack_index</c>); at least <c>n</c> long.</param>
     /// <param name="rankInPack">Receives each item's position inside its pack (<c>rank_in_pack</c>); at least <c>n</c> long.</param>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
-    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds more than <see cref="RebalanceLimits.MaxPhysicalExperts"/> items.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPacks"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="numPacks"/> does not divide the item count.</exception>
     /// <exception cref="ArgumentException"><paramref name="packIndex"/> or <paramref name="rankInPack"/> is shorter than <paramref name="weight"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="packIndex"/> and <paramref name="rankInPack"/> overlap each other or <paramref name="weight"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     public static void Pack(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack)
     {
         ThrowHelper.ThrowIfEmpty(weight.Length, nameof(weight));
+        ThrowHelper.ThrowIfTooManyItems(weight.Length, nameof(weight));
         ThrowHelper.ThrowIfNotPositive(numPacks, nameof(numPacks));
         ThrowHelper.ThrowIfNotMultiple(weight.Length, numPacks, nameof(numPacks), "the item count");
         ThrowHelper.ThrowIfDestinationTooShort(packIndex.Length, weight.Length, nameof(packIndex));
         ThrowHelper.ThrowIfDestinationTooShort(rankInPack.Length, weight.Length, nameof(rankInPack));
+        ThrowHelper.ThrowIfOverlapping(packIndex, nameof(packIndex), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(rankInPack, nameof(rankInPack), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(rankInPack, nameof(rankInPack), packIndex, nameof(packIndex));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        PackRows(weight, weight.Length, numPacks, packIndex, rankInPack);
+        PackRows<LibStdCxxSort>(weight, weight.Length, numPacks, packIndex, rankInPack);
     }
 
     /// <summary>
@@ -47,15 +52,17 @@ public static class BalancedPacking
     /// <returns><c>(pack_index, rank_in_pack)</c>, both <c>[X, n]</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="weight"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no rows or no columns.</exception>
-    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> has more than <see cref="RebalanceLimits.MaxPhysicalExperts"/> columns.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPacks"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="numPacks"/> does not divide <c>n</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     public static (int[,] PackIndex, int[,] RankInPack) Pack(float[,] weight, int numPacks)
     {
         ArgumentNullException.ThrowIfNull(weight);
         int rows = weight.GetLength(0), n = weight.GetLength(1);
         ThrowHelper.ThrowIfEmpty(rows, nameof(weight));
         ThrowHelper.ThrowIfEmpty(n, nameof(weight));
+        ThrowHelper.ThrowIfTooManyItems(n, nameof(weight));
         ThrowHelper.ThrowIfNotPositive(numPacks, nameof(numPacks));
         ThrowHelper.ThrowIfNotMultiple(n, numPacks, nameof(numPacks), "the item count");
         ReadOnlySpan<float> all = MatrixMarshal.AsSpan(weight);
@@ -63,23 +70,26 @@ public static class BalancedPacking
 
         var packIndex = new int[rows, n];
         var rankInPack = new int[rows, n];
-        PackRows(all, n, numPacks, MatrixMarshal.AsSpan(packIndex), MatrixMarshal.AsSpan(rankInPack));
+        PackRows<LibStdCxxSort>(all, n, numPacks, MatrixMarshal.AsSpan(packIndex), MatrixMarshal.AsSpan(rankInPack));
         return (packIndex, rankInPack);
     }
 
-    // Validated rows of n items each, with pooled scratch. The core gives each item its slot, pack * perPack +
+    // Validated rows of n items each, with scratch of its own. The core gives each item its slot, pack * perPack +
     // rank; the public outputs split it.
-    private static void PackRows(ReadOnlySpan<float> weight, int n, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    private static void PackRows<TSort>(ReadOnlySpan<float> weight, int n, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+        where TSort : struct, IDescendingSort
     {
-        ulong[] keys = ArrayPool<ulong>.Shared.Rent(ScratchLength(n, numPacks));
-        int[] counts = ArrayPool<int>.Shared.Rent(numPacks);
+        SortKey[] keys = Scratch.Rent<SortKey>(n);
+        ulong[] tree = Scratch.Rent<ulong>(TournamentTree.Length(numPacks));
+        int[] counts = Scratch.Rent<int>(numPacks);
         try
         {
+            var scratch = new PackingScratch(keys, tree, counts);
             int perPack = n / numPacks;
             for (int row = 0; row < weight.Length / n; row++)
             {
                 Span<int> pack = packIndex.Slice(row * n, n), rank = rankInPack.Slice(row * n, n);
-                PackRow(weight.Slice(row * n, n), numPacks, pack, keys, counts);
+                PackRow<TSort>(weight.Slice(row * n, n), numPacks, pack, scratch);
                 for (int i = 0; i < n; i++)
                 {
                     (pack[i], rank[i]) = Math.DivRem(pack[i], perPack);
@@ -88,20 +98,18 @@ public static class BalancedPacking
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(keys);
-            ArrayPool<int>.Shared.Return(counts);
+            Scratch.Return(keys);
+            Scratch.Return(tree);
+            Scratch.Return(counts);
         }
     }
 
-    /// <summary>Scratch <see cref="PackRow"/> needs: the sort keys plus a tournament tree over the packs.</summary>
-    internal static int ScratchLength(int items, int packs) => items + TournamentTree.Length(packs);
-
     /// <summary>
     /// The unchecked core: gives each item its slot, <c>pack * perPack + rank_in_pack</c> (where the reference would
-    /// put it, counting slots pack after pack). <paramref name="keys"/> holds at least <see cref="ScratchLength"/>
-    /// entries, <paramref name="counts"/> at least m.
+    /// put it, counting slots pack after pack).
     /// </summary>
-    internal static void PackRow(ReadOnlySpan<float> weight, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
+    internal static void PackRow<TSort>(ReadOnlySpan<float> weight, int numPacks, Span<int> itemSlot, in PackingScratch scratch)
+        where TSort : struct, IDescendingSort
     {
         if (weight.Length == numPacks)
         {
@@ -109,16 +117,17 @@ public static class BalancedPacking
             return;
         }
 
-        ReferenceSort.MakeKeys(weight, keys.Slice(0, weight.Length), complementValues: false);
-        PackKeys(weight.Length, numPacks, itemSlot, keys, counts);
+        SortKey.CreateRow(weight, scratch.Keys.Slice(0, weight.Length));
+        PackKeys<TSort>(weight.Length, numPacks, itemSlot, scratch);
     }
 
     /// <summary>
-    /// <see cref="PackRow"/> for items already made into keys: <paramref name="keys"/> starts with the
-    /// <paramref name="items"/> keys <c>(weight bits, item)</c> of <see cref="ReferenceSort.MakeKey"/>, in any order,
-    /// and is the scratch too. Weights are read back from the keys, so callers that have the keys need no weights.
+    /// <see cref="PackRow"/> for items already made into keys: <paramref name="scratch"/>'s keys start with the
+    /// <paramref name="items"/> sort keys of the items, in any order. Weights are read back from the keys, so callers
+    /// that have the keys need no weights.
     /// </summary>
-    internal static void PackKeys(int items, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
+    internal static void PackKeys<TSort>(int items, int numPacks, Span<int> itemSlot, in PackingScratch scratch)
+        where TSort : struct, IDescendingSort
     {
         if (items == numPacks)
         {
@@ -126,8 +135,8 @@ public static class BalancedPacking
             return;
         }
 
-        Span<ulong> order = keys.Slice(0, items);
-        ReferenceSort.SortDescending(order);
+        Span<SortKey> order = scratch.Keys.Slice(0, items);
+        TSort.SortDescending(order);
         int placed = PlaceFirstRound(order, numPacks, itemSlot);
         if (placed == numPacks && items == 2 * numPacks)
         {
@@ -141,7 +150,7 @@ public static class BalancedPacking
             return;
         }
 
-        var row = new PackingRow(order, placed, numPacks, itemSlot, keys, counts);
+        var row = new PackingRow(order, placed, numPacks, itemSlot, scratch);
         for (int i = placed; i < items; i++)
         {
             row.Place(i);
@@ -153,21 +162,20 @@ public static class BalancedPacking
     /// serial chain (an item's pack depends on the previous item's load), and interleaving gives the processor
     /// two chains to overlap. The results are exactly those of two <see cref="PackKeys"/> calls.
     /// </summary>
-    internal static void PackKeysPair(
-        Span<int> itemSlotA, Span<ulong> keysA, Span<int> countsA,
-        Span<int> itemSlotB, Span<ulong> keysB, Span<int> countsB, int items, int numPacks)
+    internal static void PackKeysPair<TSort>(Span<int> itemSlotA, in PackingScratch scratchA, Span<int> itemSlotB, in PackingScratch scratchB, int items, int numPacks)
+        where TSort : struct, IDescendingSort
     {
         if (items <= 2 * numPacks)
         {
             // No long chain to overlap: one item per pack needs no greedy, two per pack almost none.
-            PackKeys(items, numPacks, itemSlotA, keysA, countsA);
-            PackKeys(items, numPacks, itemSlotB, keysB, countsB);
+            PackKeys<TSort>(items, numPacks, itemSlotA, scratchA);
+            PackKeys<TSort>(items, numPacks, itemSlotB, scratchB);
             return;
         }
 
-        Span<ulong> orderA = keysA.Slice(0, items), orderB = keysB.Slice(0, items);
-        ReferenceSort.SortDescending(orderA);
-        ReferenceSort.SortDescending(orderB);
+        Span<SortKey> orderA = scratchA.Keys.Slice(0, items), orderB = scratchB.Keys.Slice(0, items);
+        TSort.SortDescending(orderA);
+        TSort.SortDescending(orderB);
         int placedA = PlaceFirstRound(orderA, numPacks, itemSlotA);
         int placedB = PlaceFirstRound(orderB, numPacks, itemSlotB);
         if (PackVector.IsSupported(numPacks, items / numPacks))
@@ -176,8 +184,8 @@ public static class BalancedPacking
             return;
         }
 
-        var a = new PackingRow(orderA, placedA, numPacks, itemSlotA, keysA, countsA);
-        var b = new PackingRow(orderB, placedB, numPacks, itemSlotB, keysB, countsB);
+        var a = new PackingRow(orderA, placedA, numPacks, itemSlotA, scratchA);
+        var b = new PackingRow(orderB, placedB, numPacks, itemSlotB, scratchB);
         for (int i = Math.Min(placedA, placedB); i < items; i++)
         {
             if (i >= placedA)
@@ -192,19 +200,15 @@ public static class BalancedPacking
         }
     }
 
-    /// <summary>The weight a sort key carries: its value half, with -0 already folded to +0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float WeightOf(ulong key) => BitConverter.UInt32BitsToSingle((uint)(key >> 32));
-
     // While every item so far is heavier than zero, the next item's lightest pack with room is the first empty
     // one: item j goes to pack j, rank 0. Returns how many items were placed so, at most one per pack.
-    private static int PlaceFirstRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> itemSlot)
+    private static int PlaceFirstRound(ReadOnlySpan<SortKey> order, int numPacks, Span<int> itemSlot)
     {
         int perPack = order.Length / numPacks;
         int placed = 0;
-        while (placed < numPacks && (placed == 0 || ReferenceSort.ValueBitsOf(order[placed - 1]) != 0)) // zero bits: +0, -0 being folded
+        while (placed < numPacks && (placed == 0 || order[placed - 1].LoadHalf != 0))
         {
-            itemSlot[ReferenceSort.IndexOf(order[placed])] = placed * perPack;
+            itemSlot[order[placed].Index] = placed * perPack;
             placed++;
         }
 
@@ -217,22 +221,21 @@ public static class BalancedPacking
     /// last run of equal loads still open, its lowest index first. Walking those runs from the end reproduces
     /// the greedy exactly in O(m), with no tree.
     /// </summary>
-    private static void PlaceSecondRound(ReadOnlySpan<ulong> order, int numPacks, Span<int> itemSlot)
+    private static void PlaceSecondRound(ReadOnlySpan<SortKey> order, int numPacks, Span<int> itemSlot)
     {
         int next = numPacks;
         for (int runEnd = numPacks; runEnd > 0;)
         {
-            // Equal value halves are equal loads: keys hold non-negative floats with -0 folded to +0.
-            ulong load = ReferenceSort.ValueBitsOf(order[runEnd - 1]);
+            ulong load = order[runEnd - 1].LoadHalf;
             int runStart = runEnd - 1;
-            while (runStart > 0 && ReferenceSort.ValueBitsOf(order[runStart - 1]) == load)
+            while (runStart > 0 && order[runStart - 1].LoadHalf == load)
             {
                 runStart--;
             }
 
             for (int pack = runStart; pack < runEnd; pack++)
             {
-                itemSlot[ReferenceSort.IndexOf(order[next++])] = (2 * pack) + 1;
+                itemSlot[order[next++].Index] = (2 * pack) + 1;
             }
 
             runEnd = runStart;
@@ -250,15 +253,13 @@ public static class BalancedPacking
 
     /// <summary>One row's greedy, advanced an item at a time so that independent rows can be interleaved.</summary>
     /// <remarks>
-    /// Each pack is one key, <c>(load bits, pack index)</c>: for non-negative loads its unsigned order is exactly
-    /// the reference's choice, lightest first and the lowest index on equal load; a full pack's key is
-    /// <see cref="ulong.MaxValue"/>, so it is never chosen again. A <see cref="TournamentTree"/> finds the minimum
-    /// in O(log m) per item without mispredicted branches, where the reference scans all m packs. It serves what
-    /// <see cref="PackVector"/> does not: more than 64 packs, more than 255 items per pack, or no AVX-512.
+    /// Each pack is one <see cref="PackKey"/>; a <see cref="TournamentTree"/> finds the minimum in O(log m) per item
+    /// without mispredicted branches, where the reference scans all m packs. It serves what <see cref="PackVector"/>
+    /// does not: more than 64 packs, more than 255 items per pack, or no AVX-512.
     /// </remarks>
     private ref struct PackingRow
     {
-        private readonly ReadOnlySpan<ulong> _order;
+        private readonly ReadOnlySpan<SortKey> _order;
         private readonly Span<ulong> _tree;
         private readonly Span<int> _itemSlot;
         private readonly Span<int> _counts;
@@ -267,25 +268,25 @@ public static class BalancedPacking
         private ulong _lightest;
 
         /// <summary>
-        /// Continues a row after <see cref="PlaceFirstRound"/>: <paramref name="order"/> is the sorted row (the
-        /// start of <paramref name="keys"/>), and its first <paramref name="placed"/> items sit alone in packs 0, 1, ...
+        /// Continues a row after <see cref="PlaceFirstRound"/>: <paramref name="order"/> is the sorted row, and its
+        /// first <paramref name="placed"/> items sit alone in packs 0, 1, ...
         /// </summary>
-        public PackingRow(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot, Span<ulong> keys, Span<int> counts)
+        public PackingRow(ReadOnlySpan<SortKey> order, int placed, int numPacks, Span<int> itemSlot, in PackingScratch scratch)
         {
-            _counts = counts.Slice(0, numPacks);
+            _counts = scratch.Counts.Slice(0, numPacks);
             _counts.Slice(0, placed).Fill(1);
             _counts.Slice(placed).Clear();
 
-            // A placed pack's load is its one item's weight: the value half of that item's key, where -0 is
-            // already folded to +0 (0 + -0 is +0 in the reference, and its bits would otherwise look heaviest).
+            // A placed pack's load is its one item's load (-0 already folded to +0, as 0 + -0 is +0 in the
+            // reference); an empty pack's is zero.
             _leaves = TournamentTree.Leaves(numPacks);
-            _tree = keys.Slice(order.Length, 2 * _leaves);
+            _tree = scratch.Tree.Slice(0, 2 * _leaves);
             for (int p = 0; p < _leaves; p++)
             {
                 _tree[_leaves + p] =
-                    p >= numPacks ? ulong.MaxValue :
-                    p < placed ? ReferenceSort.ValueBitsOf(order[p]) | (uint)p :
-                    (uint)p; // still empty: load zero
+                    p >= numPacks ? PackKey.Full :
+                    p < placed ? PackKey.Create(order[p], p) :
+                    PackKey.Create(0f, p);
             }
 
             TournamentTree.Build(_tree, _leaves);
@@ -299,16 +300,14 @@ public static class BalancedPacking
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Place(int i)
         {
-            ulong itemKey = _order[i];
-            int item = ReferenceSort.IndexOf(itemKey);
-            int pack = (int)(uint)_lightest;
+            SortKey item = _order[i];
+            int pack = PackKey.PackOf(_lightest);
             int rank = _counts[pack]++;
-            _itemSlot[item] = (pack * _perPack) + rank;
+            _itemSlot[item.Index] = (pack * _perPack) + rank;
 
             // A sum of non-negative loads starting from +0 is never -0, so the key needs no sign fold.
-            float load = WeightOf(_lightest) + WeightOf(itemKey);
-            ulong key = ((ulong)BitConverter.SingleToUInt32Bits(load) << 32) | (uint)pack;
-            _lightest = TournamentTree.Update(_tree, _leaves, pack, rank + 1 == _perPack ? ulong.MaxValue : key);
+            float load = PackKey.LoadOf(_lightest) + item.Load;
+            _lightest = TournamentTree.Update(_tree, _leaves, pack, rank + 1 == _perPack ? PackKey.Full : PackKey.Create(load, pack));
         }
     }
 }

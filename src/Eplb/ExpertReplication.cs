@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Eplb;
@@ -23,16 +23,25 @@ public static class ExpertReplication
     /// <param name="replicaRank">Receives each slot's replica rank (<c>rank</c>); at least <paramref name="numPhysical"/> long.</param>
     /// <param name="logicalReplicaCount">Receives each expert's replica count (<c>logcnt</c>); at least the expert count.</param>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
-    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPhysical"/> is smaller than the expert count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPhysical"/> is greater than <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</exception>
     /// <exception cref="ArgumentException">A destination is shorter than the rule above.</exception>
+    /// <exception cref="ArgumentException">Two destinations overlap, or a destination overlaps <paramref name="weight"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     public static void Replicate(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
     {
         ThrowHelper.ThrowIfEmpty(weight.Length, nameof(weight));
         ThrowHelper.ThrowIfLess(numPhysical, weight.Length, nameof(numPhysical), "the number of logical experts");
+        ThrowHelper.ThrowIfTooManySlots(numPhysical, nameof(numPhysical));
         ThrowHelper.ThrowIfDestinationTooShort(physicalToLogical.Length, numPhysical, nameof(physicalToLogical));
         ThrowHelper.ThrowIfDestinationTooShort(replicaRank.Length, numPhysical, nameof(replicaRank));
         ThrowHelper.ThrowIfDestinationTooShort(logicalReplicaCount.Length, weight.Length, nameof(logicalReplicaCount));
+        ThrowHelper.ThrowIfOverlapping(physicalToLogical, nameof(physicalToLogical), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(replicaRank, nameof(replicaRank), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(logicalReplicaCount, nameof(logicalReplicaCount), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(replicaRank, nameof(replicaRank), physicalToLogical, nameof(physicalToLogical));
+        ThrowHelper.ThrowIfOverlapping(logicalReplicaCount, nameof(logicalReplicaCount), physicalToLogical, nameof(physicalToLogical));
+        ThrowHelper.ThrowIfOverlapping(logicalReplicaCount, nameof(logicalReplicaCount), replicaRank, nameof(replicaRank));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
         ReplicateRows(weight, weight.Length, numPhysical, physicalToLogical, replicaRank, logicalReplicaCount);
@@ -46,8 +55,10 @@ public static class ExpertReplication
     /// <returns><c>(phy2log [X, num_phy], rank [X, num_phy], logcnt [X, num_log])</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="weight"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no rows or no columns.</exception>
-    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPhysical"/> is smaller than <c>num_log</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPhysical"/> is greater than <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</exception>
+    /// <exception cref="ArgumentException">The outputs would exceed the largest array .NET can allocate.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
     public static (int[,] PhysicalToLogical, int[,] ReplicaRank, int[,] LogicalReplicaCount) Replicate(float[,] weight, int numPhysical)
     {
         ArgumentNullException.ThrowIfNull(weight);
@@ -55,6 +66,7 @@ public static class ExpertReplication
         ThrowHelper.ThrowIfEmpty(rows, nameof(weight));
         ThrowHelper.ThrowIfEmpty(k, nameof(weight));
         ThrowHelper.ThrowIfLess(numPhysical, k, nameof(numPhysical), "the number of logical experts");
+        ThrowHelper.ThrowIfTooManySlots(numPhysical, nameof(numPhysical));
         ThrowHelper.ThrowIfProductTooLarge(rows, numPhysical, nameof(numPhysical));
         ReadOnlySpan<float> all = MatrixMarshal.AsSpan(weight);
         ThrowHelper.ThrowIfInvalidLoads(all, k, nameof(weight));
@@ -66,11 +78,11 @@ public static class ExpertReplication
         return (phy2log, rank, logcnt);
     }
 
-    // Validated rows of k experts each, with pooled scratch.
+    // Validated rows of k experts each, with scratch of its own.
     private static void ReplicateRows(ReadOnlySpan<float> weight, int k, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
     {
-        ulong[] tree = ArrayPool<ulong>.Shared.Rent(ScratchLength(k));
-        float[] upcomingShares = ArrayPool<float>.Shared.Rent(2 * k);
+        ulong[] tree = Scratch.Rent<ulong>(TournamentTree.Length(k));
+        float[] upcomingShares = Scratch.Rent<float>(2 * k);
         try
         {
             for (int row = 0; row < weight.Length / k; row++)
@@ -81,28 +93,25 @@ public static class ExpertReplication
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(tree);
-            ArrayPool<float>.Shared.Return(upcomingShares);
+            Scratch.Return(tree);
+            Scratch.Return(upcomingShares);
         }
     }
 
-    /// <summary>Scratch <see cref="ReplicateRow"/> needs for <paramref name="experts"/> experts.</summary>
-    internal static int ScratchLength(int experts) => TournamentTree.Length(experts);
-
     /// <summary>
-    /// The unchecked core. <paramref name="tree"/> holds at least <see cref="ScratchLength"/> entries and
-    /// <paramref name="upcomingShares"/> two per expert; on return the tree holds each expert's final load per
-    /// replica, read with <see cref="ShareKeyOf"/>.
+    /// The unchecked core. <paramref name="tree"/> holds at least <see cref="TournamentTree.Length"/> entries for the
+    /// experts, <paramref name="upcomingShares"/> two per expert; on return the tree's leaves
+    /// (<see cref="Shares"/>) hold each expert's final load per replica.
     /// </summary>
     /// <remarks>
-    /// Each expert is one key, the complement of <c>(share bits, ~expert)</c>, that is <c>(~share bits, expert)</c>: its unsigned minimum is the largest
-    /// share (non-negative float bits order like the values) and, on equal shares, the lowest expert — the
-    /// reference's first-index argmax. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
+    /// Each expert is one <see cref="ShareKey"/>, whose unsigned minimum is the reference's first-index argmax of
+    /// <c>weight / logcnt</c>. A <see cref="TournamentTree"/> finds it in O(log k) per slot without
     /// mispredicted branches, instead of the reference's O(k) scan; only the winner's share changes per slot. When
     /// at most eight slots are added, <see cref="ShareVector"/> chooses from the eight best keys in one vector instead.
     /// Each expert's next two shares, <c>w / (count + 1)</c> and <c>w / (count + 2)</c>, are computed ahead, so no
     /// division stands between one slot's choice and the next, even when one expert wins twice in a row.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)] // inlined into a caller, the JIT runs out of inlining budget before the tree update
     internal static void ReplicateRow(ReadOnlySpan<float> weight, int numPhysical, Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount, Span<ulong> tree, Span<float> upcomingShares)
     {
         int k = weight.Length;
@@ -115,7 +124,7 @@ public static class ExpertReplication
 
         replicaRank.Slice(0, k).Clear();
         logicalReplicaCount.Slice(0, k).Fill(1);
-        ReferenceSort.MakeKeys(weight, tree.Slice(leaves, k), complementValues: true);
+        ShareKey.CreateRow(weight, tree.Slice(leaves, k));
         tree.Slice(leaves + k, leaves - k).Fill(ulong.MaxValue);
         if (numPhysical == k)
         {
@@ -135,12 +144,12 @@ public static class ExpertReplication
         ulong largest = tree[1];
         for (int slot = k; slot < numPhysical; slot++)
         {
-            int expert = (int)(uint)largest;
+            int expert = ShareKey.ExpertOf(largest);
             int count = logicalReplicaCount[expert];
             physicalToLogical[slot] = expert;
             replicaRank[slot] = count;
             logicalReplicaCount[expert] = count + 1;
-            largest = TournamentTree.Update(tree, leaves, expert, ShareKey(nextShare[expert], expert));
+            largest = TournamentTree.Update(tree, leaves, expert, ShareKey.Create(nextShare[expert], expert));
             nextShare[expert] = shareAfter[expert];
             shareAfter[expert] = weight[expert] / (count + 3);
         }
@@ -168,17 +177,6 @@ public static class ExpertReplication
         }
     }
 
-    /// <summary>The tree's leaves after <see cref="ReplicateRow"/>: one per expert, read with <see cref="ShareKeyOf"/>.</summary>
+    /// <summary>The tree's leaves after <see cref="ReplicateRow"/>: each expert's <see cref="ShareKey"/> for its final count.</summary>
     internal static ReadOnlySpan<ulong> Shares(ReadOnlySpan<ulong> tree, int experts) => tree.Slice(TournamentTree.Leaves(experts), experts);
-
-    /// <summary>
-    /// An expert's load per replica, <c>w / count</c> for its final count — the very float division the reference
-    /// performs for <c>tokens_per_phy</c>, already done while replicating — as the value half of a sort key,
-    /// <c>(share bits) &lt;&lt; 32</c> with -0 folded: OR an index into it for <see cref="ReferenceSort"/>.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal static ulong ShareKeyOf(ReadOnlySpan<ulong> shares, int expert) => ~shares[expert] & 0xFFFF_FFFF_0000_0000UL;
-
-    /// <summary>An expert's key: the complement of (share bits, ~expert), that is the value bits complemented and the expert index as it is.</summary>
-    internal static ulong ShareKey(float share, int expert) => ~ReferenceSort.MakeKey(share, ~expert);
 }

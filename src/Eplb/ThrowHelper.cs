@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Eplb;
 
@@ -48,6 +50,65 @@ internal static class ThrowHelper
             Throw(paramName, $"{paramName} ({value}) must be a multiple of {divisorName} ({divisor}).");
         }
     }
+
+    /// <summary>Throws when a row holds more items than <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</summary>
+    public static void ThrowIfTooManyItems(int items, string paramName)
+    {
+        if (items > RebalanceLimits.MaxPhysicalExperts)
+        {
+            Throw(paramName, $"{paramName} holds {items} items per row, more than RebalanceLimits.MaxPhysicalExperts ({RebalanceLimits.MaxPhysicalExperts}).");
+        }
+    }
+
+    /// <summary>Throws when a slot count exceeds <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</summary>
+    public static void ThrowIfTooManySlots(int slots, string paramName)
+    {
+        if (slots > RebalanceLimits.MaxPhysicalExperts)
+        {
+            ThrowOutOfRange(paramName, slots, $"{paramName} ({slots}) must be at most RebalanceLimits.MaxPhysicalExperts ({RebalanceLimits.MaxPhysicalExperts}).");
+        }
+    }
+
+    /// <summary>Throws when <paramref name="destination"/> shares any memory with <paramref name="other"/>.</summary>
+    public static void ThrowIfOverlapping<TDestination, TOther>(ReadOnlySpan<TDestination> destination, string destinationName, ReadOnlySpan<TOther> other, string otherName)
+        where TDestination : unmanaged
+        where TOther : unmanaged
+    {
+        if (Overlaps(
+            ref Unsafe.As<TDestination, byte>(ref MemoryMarshal.GetReference(destination)), (nuint)destination.Length * (nuint)Unsafe.SizeOf<TDestination>(),
+            ref Unsafe.As<TOther, byte>(ref MemoryMarshal.GetReference(other)), (nuint)other.Length * (nuint)Unsafe.SizeOf<TOther>()))
+        {
+            ThrowOverlap(destinationName, otherName);
+        }
+    }
+
+    /// <summary>Throws when <paramref name="destination"/> shares any memory with the bytes at <paramref name="other"/>.</summary>
+    public static void ThrowIfOverlapping<TDestination>(ReadOnlySpan<TDestination> destination, string destinationName, ref byte other, nuint otherBytes, string otherName)
+        where TDestination : unmanaged
+    {
+        if (Overlaps(
+            ref Unsafe.As<TDestination, byte>(ref MemoryMarshal.GetReference(destination)), (nuint)destination.Length * (nuint)Unsafe.SizeOf<TDestination>(),
+            ref other, otherBytes))
+        {
+            ThrowOverlap(destinationName, otherName);
+        }
+    }
+
+    // Byte ranges [a, a + aBytes) and [b, b + bBytes) share a byte; empty ranges share none.
+    private static bool Overlaps(ref byte a, nuint aBytes, ref byte b, nuint bBytes)
+    {
+        if (aBytes == 0 || bBytes == 0)
+        {
+            return false;
+        }
+
+        nint offset = Unsafe.ByteOffset(ref a, ref b);
+        return offset >= 0 ? (nuint)offset < aBytes : (nuint)(-offset) < bBytes;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowOverlap(string destinationName, string otherName) =>
+        Throw(destinationName, $"{destinationName} must not overlap {otherName}: a destination that shares memory with an input or another destination would be overwritten while it is read.");
 
     public static void ThrowIfProductTooLarge(long a, long b, string paramName)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Xml.Linq;
+using Eplb.Workloads;
 using FluentAssertions;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Eplb.Workloads;
 using FluentAssertions;
 using Xunit;
 

@@ -183,7 +183,7 @@ public class PropertyTests
     }
 
     [Fact]
-    public void ReferenceSort_RandomRows_SortsDescendingAndPermutes()
+    public void LibStdCxxSort_RandomRows_SortsDescendingAndPermutes()
     {
         var random = new Random(9);
         for (int i = 0; i < 2000; i++)
@@ -195,15 +195,15 @@ public class PropertyTests
                 values[j] = random.Next(0, 1 + random.Next(1, 50));
             }
 
-            var keys = new ulong[n];
+            var keys = new SortKey[n];
             for (int j = 0; j < n; j++)
             {
-                keys[j] = ReferenceSort.MakeKey(values[j], j);
+                keys[j] = SortKey.Create(values[j], j);
             }
 
-            ReferenceSort.SortDescending(keys);
+            LibStdCxxSort.SortDescending(keys);
 
-            int[] order = keys.Select(ReferenceSort.IndexOf).ToArray();
+            int[] order = keys.Select(k => k.Index).ToArray();
             order.Order().Should().Equal(Enumerable.Range(0, n), "the sort permutes the indices");
             order.Select(j => values[j]).Should().BeInDescendingOrder();
         }
@@ -216,7 +216,7 @@ public class PropertyTests
     [InlineData("descending")]
     [InlineData("organ pipe")]
     [InlineData("sawtooth")]
-    public void ReferenceSort_RowsOfEveryShape_EqualsLineByLineLibstdcpp(string shape)
+    public void LibStdCxxSort_RowsOfEveryShape_EqualsLineByLineLibstdcpp(string shape)
     {
         // Every partition path (vector blocks, the scalar tail, heap sort past the depth limit) must make
         // libstdc++'s very swaps: equal values come out in its order, not just sorted.
@@ -239,12 +239,12 @@ public class PropertyTests
                 };
             }
 
-            var keys = new ulong[n];
-            ReferenceSort.MakeKeys(values, keys, complementValues: false);
+            var keys = new SortKey[n];
+            SortKey.CreateRow(values, keys);
 
-            ReferenceSort.SortDescending(keys);
+            LibStdCxxSort.SortDescending(keys);
 
-            keys.Select(ReferenceSort.IndexOf).Should().Equal(LibstdcxxSort.Order(values), $"n = {n}");
+            keys.Select(k => k.Index).Should().Equal(LibstdcxxSort.Order(values), $"n = {n}");
         }
     }
 
@@ -261,19 +261,19 @@ public class PropertyTests
         {
             int n = random.Next(0, 17);
             int distinct = random.Next(1, 6);
-            ulong[] expected = Enumerable.Range(0, n).Select(j => ReferenceSort.MakeKey(random.Next(distinct) * 0.5f, j)).ToArray();
+            ulong[] expected = Enumerable.Range(0, n).Select(j => SortKey.Create(random.Next(distinct) * 0.5f, j).Bits).ToArray();
             ulong[] actual = (ulong[])expected.Clone();
 
             if (n > 0)
             {
-                ReferenceSort.InsertionSort(ref expected[0], n);
+                LeftoverRuns.InsertionSort(ref expected[0], n);
                 if (vectorBits == 256)
                 {
-                    ReferenceSort.SortRunByRank(ref actual[0], n);
+                    LeftoverRuns.SortByRank256(ref actual[0], n);
                 }
                 else
                 {
-                    ReferenceSort.SortRunByRank512(ref actual[0], n);
+                    LeftoverRuns.SortByRank512(ref actual[0], n);
                 }
             }
 
@@ -284,7 +284,7 @@ public class PropertyTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void MakeKeys_AnyLengthAndNegativeZero_EqualsMakeKeyOneByOne(bool complementValues)
+    public void CreateRow_AnyLengthAndNegativeZero_EqualsCreateOneByOne(bool complementValues)
     {
         var random = new Random(12);
         for (int n = 0; n < 70; n++)
@@ -292,12 +292,20 @@ public class PropertyTests
             float[] values = Enumerable.Range(0, n).Select(_ => random.Next(4) switch { 0 => -0f, 1 => 0f, _ => random.Next(0, 1000) / 8f }).ToArray();
             var keys = new ulong[n];
 
-            ReferenceSort.MakeKeys(values, keys, complementValues);
+            if (complementValues)
+            {
+                ShareKey.CreateRow(values, keys);
+            }
+            else
+            {
+                SortKey.CreateRow(values, System.Runtime.InteropServices.MemoryMarshal.Cast<ulong, SortKey>(keys.AsSpan()));
+            }
 
             for (int i = 0; i < n; i++)
             {
-                ulong expected = ReferenceSort.MakeKey(values[i], i);
-                keys[i].Should().Be(complementValues ? expected ^ 0xFFFF_FFFF_0000_0000UL : expected);
+                ulong expected = complementValues ? ShareKey.Create(values[i], i) : SortKey.Create(values[i], i).Bits;
+                keys[i].Should().Be(expected);
+                (keys[i] >> 32).Should().Be(values[i] == 0 ? (complementValues ? 0xFFFF_FFFFUL : 0UL) : BitConverter.SingleToUInt32Bits(values[i]) ^ (complementValues ? 0xFFFF_FFFFU : 0U), "-0 folds to +0");
             }
         }
     }

@@ -21,18 +21,18 @@ internal static class StraightforwardPort
             return (pack, rank);
         }
 
-        var keys = new ulong[n];
+        var keys = new SortKey[n];
         for (int i = 0; i < n; i++)
         {
-            keys[i] = ReferenceSort.MakeKey(weight[i], i);
+            keys[i] = SortKey.Create(weight[i], i);
         }
 
-        ReferenceSort.SortDescending(keys);
+        LibStdCxxSort.SortDescending(keys);
         var loads = new float[numPacks];
         var items = new int[numPacks];
-        foreach (ulong key in keys)
+        foreach (SortKey key in keys)
         {
-            int group = ReferenceSort.IndexOf(key);
+            int group = key.Index;
             int best = -1;
             for (int p = 0; p < numPacks; p++)
             {

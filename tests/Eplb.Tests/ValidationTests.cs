@@ -102,8 +102,8 @@ public class ValidationTests
     [Fact]
     public void RebalanceExperts_OutputLargerThanAnArray_ThrowsBeforeAllocating()
     {
-        // 2 layers x 1 expert with 1.5e9 slots each: 3e9 phy2log entries cannot exist.
-        Call([1f, 2f], layers: 2, replicas: 1_500_000_000, groups: 1, nodes: 1, gpus: 1)
+        // 200 layers x 1 expert with 2^24 slots each: 3.4e9 phy2log entries cannot exist.
+        Call(new float[200], layers: 200, replicas: RebalanceLimits.MaxPhysicalExperts, groups: 1, nodes: 1, gpus: 1)
             .Should().Throw<ArgumentException>().WithParameterName("numReplicas").WithMessage("*more than an array can hold*");
     }
 

@@ -11,11 +11,9 @@ namespace Eplb;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A key is <c>(load bits, first slot, item count)</c>: 32 bits of non-negative float load, 24 of the pack's first
-/// slot (<c>pack * perPack</c>), 8 of count, so an item's slot is the sum of the last two. Its unsigned order is
-/// the reference's choice, lightest first and the lowest pack on equal load; the count never decides, since no
-/// two packs share a first slot. A full pack's key is
-/// <see cref="ulong.MaxValue"/>, so it sinks to the end and is never chosen again.
+/// Each lane holds one pack as a <see cref="PackSlotKey"/>, whose unsigned order is the reference's choice, lightest
+/// first and the lowest pack on equal load; a full pack's key is <see cref="PackKey.Full"/>, so it sinks to the end
+/// and is never chosen again.
 /// </para>
 /// <para>
 /// Placing an item takes lane 0, adds the item's weight to its load (one float add, as the reference does) and
@@ -35,9 +33,7 @@ internal static class PackVector
     public const int MaxPacks = 8 * PacksPerVector;
 
     /// <summary>The most items a pack may take: the count field's range.</summary>
-    public const int MaxPerPack = 255;
-
-    private const ulong CountMask = 0xFF;
+    public const int MaxPerPack = PackSlotKey.MaxCount;
 
     /// <summary>True when this machine and shape can pack with vectors of keys.</summary>
     public static bool IsSupported(int numPacks, int perPack) => Avx512F.IsSupported && numPacks <= MaxPacks && perPack <= MaxPerPack;
@@ -49,7 +45,7 @@ internal static class PackVector
     /// </summary>
     /// <remarks>A method of its own, so that the keys stay in a register through the loop.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void PlaceRest(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
+    public static void PlaceRest(ReadOnlySpan<SortKey> order, int placed, int numPacks, Span<int> itemSlot)
     {
         if (numPacks > PacksPerVector)
         {
@@ -72,8 +68,8 @@ internal static class PackVector
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void PlaceRestOfPair(
-        ReadOnlySpan<ulong> orderA, int placedA, Span<int> itemSlotA,
-        ReadOnlySpan<ulong> orderB, int placedB, Span<int> itemSlotB, int numPacks)
+        ReadOnlySpan<SortKey> orderA, int placedA, Span<int> itemSlotA,
+        ReadOnlySpan<SortKey> orderB, int placedB, Span<int> itemSlotB, int numPacks)
     {
         if (numPacks > PacksPerVector)
         {
@@ -107,7 +103,7 @@ internal static class PackVector
     /// vector, only wider. (AVX-512 has 32 vector registers, so all eight stay in registers.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PlaceRestInEightVectors(ReadOnlySpan<ulong> order, int placed, int numPacks, Span<int> itemSlot)
+    private static void PlaceRestInEightVectors(ReadOnlySpan<SortKey> order, int placed, int numPacks, Span<int> itemSlot)
     {
         int perPack = order.Length / numPacks;
         Vector512<ulong> none = Vector512<ulong>.AllBitsSet, zero = Vector512<ulong>.Zero;
@@ -158,7 +154,7 @@ internal static class PackVector
     /// returned through memory and the caller's loop keeps it in a register.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> InitialKeys(ReadOnlySpan<ulong> order, int placed, int numPacks, int perPack)
+    private static Vector512<ulong> InitialKeys(ReadOnlySpan<SortKey> order, int placed, int numPacks, int perPack)
     {
         Vector512<ulong> keys = Vector512<ulong>.AllBitsSet;
         for (int p = 0; p < numPacks; p++)
@@ -172,8 +168,8 @@ internal static class PackVector
 
     // Pack p's key after the first round: a placed pack weighs its one item (that key's value half, -0 already
     // folded to +0) and counts one; an empty pack weighs nothing.
-    private static ulong InitialKey(ReadOnlySpan<ulong> order, int placed, int perPack, int p) =>
-        (p < placed ? ReferenceSort.ValueBitsOf(order[p]) | 1UL : 0UL) | ((ulong)(uint)(p * perPack) << 8);
+    private static ulong InitialKey(ReadOnlySpan<SortKey> order, int placed, int perPack, int p) =>
+        p < placed ? PackSlotKey.Create(order[p].LoadHalf, p * perPack, 1) : PackSlotKey.Create(0, p * perPack, 0);
 
     // The count a pack's key shows when it takes its last item, in the form Place compares it.
     private static Vector128<ulong> LastCount(int perPack) => Vector128.Create((ulong)(uint)(perPack - 1));
@@ -183,7 +179,7 @@ internal static class PackVector
     /// writes its slot, and returns the keys after it. Keys are passed by value so that they stay in a register across a loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> itemSlot)
+    private static Vector512<ulong> Place(Vector512<ulong> keys, Vector128<ulong> lastCount, SortKey itemKey, Span<int> itemSlot)
     {
         Vector512<ulong> rest = Avx512F.AlignRight64(Vector512<ulong>.AllBitsSet, keys, 1);
         return Vector512.Min(Vector512.Max(keys, NextKey(keys, lastCount, itemKey, itemSlot)), rest);
@@ -194,18 +190,17 @@ internal static class PackVector
     /// <paramref name="keys"/>) and returns that pack's key after it, broadcast.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> NextKey(Vector512<ulong> keys, Vector128<ulong> lastCount, ulong itemKey, Span<int> itemSlot)
+    private static Vector512<ulong> NextKey(Vector512<ulong> keys, Vector128<ulong> lastCount, SortKey itemKey, Span<int> itemSlot)
     {
-        uint lightest = (uint)keys.ToScalar();
-        itemSlot[ReferenceSort.IndexOf(itemKey)] = (int)((lightest >> 8) + (lightest & CountMask));
+        itemSlot[itemKey.Index] = PackSlotKey.NextSlot((uint)keys.ToScalar());
 
         // The new key, in lane 0: (load + weight) bits above, the same pack and one more item below, or all ones
         // when this item fills the pack (decided from the old count, beside the add). Lane 0 of the shifted
         // vector is the load as a float; what the add leaves in other lanes is shifted out.
         Vector128<ulong> lowest = Avx512F.ExtractVector128(keys, 0);
-        Vector128<ulong> fills = Vector128.Equals(lowest & Vector128.Create(CountMask), lastCount);
-        Vector128<ulong> packAndCount = (lowest & Vector128.Create(0xFFFF_FFFFUL)) + Vector128<ulong>.One;
-        Vector128<float> weight = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(itemKey), 32).AsSingle();
+        Vector128<ulong> fills = Vector128.Equals(lowest & Vector128.Create(PackSlotKey.CountMask), lastCount);
+        Vector128<ulong> packAndCount = (lowest & Vector128.Create(PackSlotKey.SlotFields)) + Vector128<ulong>.One;
+        Vector128<float> weight = Vector128.ShiftRightLogical(Vector128.CreateScalarUnsafe(itemKey.Bits), 32).AsSingle();
         Vector128<float> load = Vector128.ShiftRightLogical(lowest, 32).AsSingle() + weight;
         Vector128<ulong> key = Vector128.ShiftLeft(load.AsUInt64(), 32) | packAndCount | fills;
         return Avx512F.BroadcastScalarToVector512(key);

@@ -1,4 +1,4 @@
-namespace Eplb;
+namespace Eplb.Workloads;
 
 /// <summary>
 /// Realistic, deterministic expert loads for samples, tests and benchmarks: per-layer token counts whose skew
@@ -18,12 +18,21 @@ namespace Eplb;
 /// per-layer <c>σ_drift ~ U(0.1, 0.3)</c>, and now and then (probability 0.05 per layer and step) hand the hot
 /// experts' shares to others — a change of traffic domain.
 /// </para>
-/// The same arguments give the same loads on every platform and .NET version (<see cref="Random(int)"/>).
+/// <para>
+/// The same arguments give the same loads on every platform and .NET version (<see cref="Random(int)"/>). The cost
+/// is one draw per token: <c>500 × layers × experts</c> per window.
+/// </para>
 /// </remarks>
 public static class ExpertLoadGenerator
 {
     /// <summary>Tokens drawn per expert and layer.</summary>
     public const int TokensPerExpert = 500;
+
+    /// <summary>
+    /// The most experts per layer: 1,048,576 (2^20), half a billion tokens drawn per layer — far beyond any
+    /// Mixture-of-Experts model, whose layers hold a few hundred experts.
+    /// </summary>
+    public const int MaxExperts = 1 << 20;
 
     private const double HotLayerProbability = 0.35;
     private const double DomainShiftProbability = 0.05;
@@ -36,7 +45,9 @@ public static class ExpertLoadGenerator
     /// <param name="groupCorrelation">Scale each group by a shared factor, so that some groups run hot as a whole.</param>
     /// <returns>Token counts, <c>[numLayers, numExperts]</c>; each layer sums to <c>500 × numExperts</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numLayers"/>, <paramref name="numExperts"/> or <paramref name="numGroups"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numExperts"/> is greater than <see cref="MaxExperts"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="numGroups"/> does not divide <paramref name="numExperts"/>.</exception>
+    /// <exception cref="ArgumentException">The loads would exceed the largest array .NET can allocate.</exception>
     public static float[,] Generate(int numLayers, int numExperts, int seed, int numGroups = 1, bool groupCorrelation = false) =>
         GenerateSeries(1, numLayers, numExperts, seed, numGroups, groupCorrelation)[0];
 
@@ -49,6 +60,7 @@ public static class ExpertLoadGenerator
     /// <param name="groupCorrelation">Scale each group by a shared factor, so that some groups run hot as a whole.</param>
     /// <returns><paramref name="numSteps"/> windows of token counts, each <c>[numLayers, numExperts]</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numSteps"/>, <paramref name="numLayers"/>, <paramref name="numExperts"/> or <paramref name="numGroups"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numExperts"/> is greater than <see cref="MaxExperts"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="numGroups"/> does not divide <paramref name="numExperts"/>.</exception>
     /// <exception cref="ArgumentException">The series would exceed the largest array .NET can allocate.</exception>
     public static float[][,] GenerateSeries(int numSteps, int numLayers, int numExperts, int seed, int numGroups = 1, bool groupCorrelation = false)
@@ -57,6 +69,11 @@ public static class ExpertLoadGenerator
         ThrowHelper.ThrowIfNotPositive(numLayers, nameof(numLayers));
         ThrowHelper.ThrowIfNotPositive(numExperts, nameof(numExperts));
         ThrowHelper.ThrowIfNotPositive(numGroups, nameof(numGroups));
+        if (numExperts > MaxExperts)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(numExperts), numExperts, $"numExperts ({numExperts}) must be at most ExpertLoadGenerator.MaxExperts ({MaxExperts}).");
+        }
+
         ThrowHelper.ThrowIfNotMultiple(numExperts, numGroups, nameof(numGroups), nameof(numExperts));
         ThrowHelper.ThrowIfProductTooLarge((long)numSteps * numLayers, numExperts, nameof(numExperts));
 
@@ -82,7 +99,7 @@ public static class ExpertLoadGenerator
 
                 sampler.Reset(shares);
                 float[,] window = series[step];
-                for (int t = TokensPerExpert * numExperts; t > 0; t--)
+                for (long t = TokensPerLayer(numExperts); t > 0; t--)
                 {
                     window[layer, sampler.Next(random)]++;
                 }
@@ -91,6 +108,9 @@ public static class ExpertLoadGenerator
 
         return series;
     }
+
+    /// <summary>Tokens drawn per layer and window: <see cref="TokensPerExpert"/> per expert.</summary>
+    internal static long TokensPerLayer(int numExperts) => (long)TokensPerExpert * numExperts;
 
     private static void InitialShares(Random random, double[] shares, int numGroups, bool groupCorrelation)
     {

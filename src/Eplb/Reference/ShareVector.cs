@@ -10,8 +10,8 @@ namespace Eplb;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Keys are the tree's: <c>(~share bits, expert)</c>, so the unsigned minimum is the largest share and, on
-/// equal shares, the lowest expert. With <c>r</c> slots to add, only the <c>r</c> best keys can ever be chosen:
+/// Keys are the tree's <see cref="ShareKey"/>s, so the unsigned minimum is the largest share and, on equal
+/// shares, the lowest expert. With <c>r</c> slots to add, only the <c>r</c> best keys can ever be chosen:
 /// an expert is first chosen only after every expert with a better initial key, and a chosen expert's new key
 /// re-enters the candidates. Keeping the eight best, and dropping the worst whenever a key enters, therefore
 /// always holds the best key among all experts for each of the (at most eight) choices.
@@ -45,13 +45,13 @@ internal static class ShareVector
         Vector512<ulong> none = Vector512<ulong>.AllBitsSet;
         for (int slot = k; slot < numPhysical; slot++)
         {
-            int expert = (int)(uint)best.ToScalar();
+            int expert = ShareKey.ExpertOf(best.ToScalar());
             int count = logicalReplicaCount[expert];
             physicalToLogical[slot] = expert;
             replicaRank[slot] = count;
             logicalReplicaCount[expert] = count + 1;
 
-            ulong key = ExpertReplication.ShareKey(nextShare[expert], expert);
+            ulong key = ShareKey.Create(nextShare[expert], expert);
             keys[expert] = key;
             best = Vector512.Min(Vector512.Max(best, Vector512.Create(key)), Avx512F.AlignRight64(none, best, 1));
             nextShare[expert] = shareAfter[expert];
