@@ -97,4 +97,26 @@ public class ExpertLoadGeneratorTests
     [Fact]
     public void GenerateSeries_NonPositiveSteps_ThrowsOutOfRange() =>
         FluentActions.Invoking(() => ExpertLoadGenerator.GenerateSeries(0, 2, 4, 1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("numSteps");
+
+    [Theory]
+    [InlineData(4_294_968)]                 // 500 tokens each overflowed int: every load came back zero
+    [InlineData(ExpertLoadGenerator.MaxExperts + 1)]
+    public void Generate_ExpertsBeyondLimit_ThrowsBeforeAllocating(int experts) =>
+        FluentActions.Invoking(() => ExpertLoadGenerator.Generate(1, experts, 1)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("numExperts").WithMessage($"*at most ExpertLoadGenerator.MaxExperts ({ExpertLoadGenerator.MaxExperts})*");
+
+    [Theory]
+    [InlineData(256, 128_000L)]
+    [InlineData(4_294_968, 2_147_484_000L)]
+    [InlineData(int.MaxValue, 1_073_741_823_500L)]
+    public void TokensPerLayer_AnyExpertCount_DoesNotOverflow(int experts, long tokens) =>
+        ExpertLoadGenerator.TokensPerLayer(experts).Should().Be(tokens);
+
+    [Fact]
+    public void Generate_ManyExperts_EachLayerHoldsAllItsTokens()
+    {
+        float[,] w = ExpertLoadGenerator.Generate(1, 1 << 16, seed: 2);
+
+        GoldenCase.Flatten<float>(w).Sum(x => (double)x).Should().Be(ExpertLoadGenerator.TokensPerExpert * (double)(1 << 16));
+    }
 }

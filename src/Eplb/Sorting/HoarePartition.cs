@@ -66,10 +66,11 @@ internal static class HoarePartition
         const int Block = 8;
         ulong pivot = LibStdCxxSort.At(ref k, first);
 
-        // SortKey.IsBefore as vector compares: a key stops the left scan when !(key > pivot | index bits), the
-        // right scan when (key | index bits) > pivot - 1, that is, when the pivot is not before it.
+        // SortKey.IsBefore as vector compares: a key stops the left scan when !(key > pivot | index bits), that is,
+        // when it is not before the pivot, and the right scan when !(pivot > key | index bits), when the pivot is
+        // not before it. The same signed compare as every scalar path, for any bits.
         Vector256<long> pivotMasked = Vector256.Create((long)(pivot | SortKey.IndexBits));
-        Vector256<long> pivotLess = Vector256.Create((long)pivot - 1);
+        Vector256<long> pivotKey = Vector256.Create((long)pivot);
         Vector256<long> indexBits = Vector256.Create((long)SortKey.IndexBits);
         ref long keys = ref Unsafe.As<ulong, long>(ref k);
 
@@ -104,8 +105,8 @@ internal static class HoarePartition
                 right -= Block;
                 Vector256<long> a = Vector256.LoadUnsafe(ref keys, (nuint)right) | indexBits;
                 Vector256<long> b = Vector256.LoadUnsafe(ref keys, (nuint)(right + 4)) | indexBits;
-                rightStops = Vector256.GreaterThan(a, pivotLess).ExtractMostSignificantBits()
-                    | (Vector256.GreaterThan(b, pivotLess).ExtractMostSignificantBits() << 4);
+                rightStops = ~(Vector256.GreaterThan(pivotKey, a).ExtractMostSignificantBits()
+                    | (Vector256.GreaterThan(pivotKey, b).ExtractMostSignificantBits() << 4)) & 0xFF;
                 rightBlock = right;
                 continue;
             }

@@ -19,6 +19,10 @@ internal static class LeftoverRuns
 {
     private const int MaxRun = LibStdCxxSort.Threshold;
 
+    // Fills the lanes past the run: the least key in SortKey's order, so it never counts as ahead of a real key,
+    // whatever that key's bits.
+    private const ulong Padding = 1UL << 63;
+
     /// <summary>Sorts the run of <paramref name="n"/> keys at <paramref name="run"/> as libstdc++'s final pass does.</summary>
     public static void SortRun(ref ulong run, int n)
     {
@@ -46,7 +50,7 @@ internal static class LeftoverRuns
     {
         Debug.Assert(n <= MaxRun, "runs left by introsort are at most 16 long");
         Span<ulong> copy = stackalloc ulong[MaxRun];
-        copy.Clear(); // padding: load 0 is never larger, and sits after every real key
+        copy.Fill(Padding);
         MemoryMarshal.CreateReadOnlySpan(ref run, n).CopyTo(copy);
 
         Vector256<long> mask = Vector256.Create((long)SortKey.IndexBits);
@@ -80,7 +84,7 @@ internal static class LeftoverRuns
     {
         Debug.Assert(n <= MaxRun, "runs left by introsort are at most 16 long");
         Span<ulong> copy = stackalloc ulong[MaxRun];
-        copy.Clear(); // padding: load 0 is never larger, and sits after every real key
+        copy.Fill(Padding);
         MemoryMarshal.CreateReadOnlySpan(ref run, n).CopyTo(copy);
 
         Vector512<long> mask = Vector512.Create((long)SortKey.IndexBits);
