@@ -66,11 +66,12 @@ internal static class HoarePartition
         const int Block = 8;
         ulong pivot = LibStdCxxSort.At(ref k, first);
 
-        // SortKey.IsBefore as vector compares: a key stops the left scan when !(key > pivot | index bits), that is,
-        // when it is not before the pivot, and the right scan when !(pivot > key | index bits), when the pivot is
-        // not before it. The same signed compare as every scalar path, for any bits.
+        // SortKey.IsBefore as vector compares, for any bits: a key stops the left scan when !(key > pivot | index
+        // bits), that is, when it is not before the pivot; the right scan when (key | index bits) >= pivot, when the
+        // pivot is not before it — tested as > pivot - 1, which for the least key, 1 << 63, saturates: every key
+        // with its index bits set is greater than it.
         Vector256<long> pivotMasked = Vector256.Create((long)(pivot | SortKey.IndexBits));
-        Vector256<long> pivotKey = Vector256.Create((long)pivot);
+        Vector256<long> pivotLess = Vector256.Create((long)pivot == long.MinValue ? long.MinValue : (long)pivot - 1);
         Vector256<long> indexBits = Vector256.Create((long)SortKey.IndexBits);
         ref long keys = ref Unsafe.As<ulong, long>(ref k);
 
@@ -105,8 +106,8 @@ internal static class HoarePartition
                 right -= Block;
                 Vector256<long> a = Vector256.LoadUnsafe(ref keys, (nuint)right) | indexBits;
                 Vector256<long> b = Vector256.LoadUnsafe(ref keys, (nuint)(right + 4)) | indexBits;
-                rightStops = ~(Vector256.GreaterThan(pivotKey, a).ExtractMostSignificantBits()
-                    | (Vector256.GreaterThan(pivotKey, b).ExtractMostSignificantBits() << 4)) & 0xFF;
+                rightStops = Vector256.GreaterThan(a, pivotLess).ExtractMostSignificantBits()
+                    | (Vector256.GreaterThan(b, pivotLess).ExtractMostSignificantBits() << 4);
                 rightBlock = right;
                 continue;
             }
