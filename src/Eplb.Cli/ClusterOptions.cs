@@ -13,14 +13,48 @@ internal sealed class ClusterOptions
 
     public Option<int> Gpus { get; } = new("--gpus") { Description = "GPUs in all (num_gpus): a multiple of --nodes", Required = true };
 
+    public Option<string> TieOrder { get; } = CreateTieOrder();
+
+    /// <summary>The tool's names for <see cref="Eplb.TieOrder"/>, as PyTorch users know the sorts.</summary>
+    public static string Name(Eplb.TieOrder order) => order switch
+    {
+        Eplb.TieOrder.X86SimdSortAvx512 => "avx512",
+        Eplb.TieOrder.X86SimdSortAvx2 => "avx2",
+        _ => "libstdc++",
+    };
+
+    private static Option<string> CreateTieOrder()
+    {
+        var option = new Option<string>("--tie-order")
+        {
+            Description = "Whose sort breaks ties, i.e. which PyTorch's eplb.py to match exactly: libstdc++ (PyTorch <= 2.7, and ARM; the default), avx512 or avx2 (PyTorch after 2.7 on x86 CPUs with AVX-512, or with AVX2 only)",
+            DefaultValueFactory = _ => "libstdc++",
+        };
+        option.Validators.Add(result =>
+        {
+            string? value = result.GetValueOrDefault<string>();
+            if (value is not ("libstdc++" or "avx512" or "avx2"))
+            {
+                result.AddError($"--tie-order must be libstdc++, avx512 or avx2, not '{value}'");
+            }
+        });
+        return option;
+    }
+
     public void AddTo(Command command)
     {
         command.Add(Replicas);
         command.Add(Groups);
         command.Add(Nodes);
         command.Add(Gpus);
+        command.Add(TieOrder);
     }
 
     public ClusterConfig Read(ParseResult parsed) =>
-        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus));
+        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus), parsed.GetValue(TieOrder) switch
+        {
+            "avx512" => Eplb.TieOrder.X86SimdSortAvx512,
+            "avx2" => Eplb.TieOrder.X86SimdSortAvx2,
+            _ => Eplb.TieOrder.LibStdCxx,
+        });
 }

@@ -17,6 +17,7 @@ internal static class JsonReport
             RebalancePlan plan = a.Plan;
             w.WriteStartObject();
             w.WriteString("policy", TableReport.Policy(plan.Policy));
+            w.WriteString("tie_order", ClusterOptions.Name(a.Config.TieOrder));
             w.WriteNumber("num_replicas", a.Config.Replicas);
             w.WriteNumber("num_groups", a.Config.Groups);
             w.WriteNumber("num_nodes", a.Config.Nodes);

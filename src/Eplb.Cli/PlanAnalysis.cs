@@ -1,7 +1,7 @@
 namespace Eplb.Cli;
 
 /// <summary>The cluster a plan is made for.</summary>
-internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus)
+internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus, TieOrder TieOrder = TieOrder.LibStdCxx)
 {
     public int SlotsPerGpu => Replicas / Gpus;
 

@@ -22,6 +22,7 @@ internal static class RebalanceCommand
             "Examples:\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb rebalance --weights loads.json --replicas 16 --groups 4 --nodes 2 --gpus 8 --format json --output plan.json\n" +
+            "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --tie-order avx512\n" +
             "  cat loads.json | eplb rebalance --weights - --replicas 16 --groups 4 --nodes 2 --gpus 8 --svg plan.svg --layers 0-1")
         {
             weights, format, output, svg, layers,
@@ -43,7 +44,8 @@ internal static class RebalanceCommand
             RebalancePlan plan;
             try
             {
-                plan = ExpertLoadBalancer.RebalanceExperts(loads.Values, loads.Layers, config.Replicas, config.Groups, config.Nodes, config.Gpus);
+                plan = ExpertLoadBalancer.RebalanceExperts(loads.Values, loads.Layers, config.Replicas, config.Groups, config.Nodes, config.Gpus,
+                    new RebalanceOptions { TieOrder = config.TieOrder });
             }
             catch (ArgumentException e) when (e.ParamName == "weight")
             {

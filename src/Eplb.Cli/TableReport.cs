@@ -14,7 +14,7 @@ internal static class TableReport
         var sb = new StringBuilder();
         ClusterConfig c = a.Config;
         sb.AppendLine(Inv($"{a.Loads.Layers} layers x {a.Loads.Experts} experts -> {c.Replicas} replicas on {c.Gpus} GPUs in {c.Nodes} node{(c.Nodes == 1 ? "" : "s")}"));
-        sb.AppendLine(Inv($"{c.Groups} expert group{(c.Groups == 1 ? "" : "s")}; {Policy(a.Plan.Policy)} policy."));
+        sb.AppendLine(Inv($"{c.Groups} expert group{(c.Groups == 1 ? "" : "s")}; {Policy(a.Plan.Policy)} policy; ties broken as {ClusterOptions.Name(c.TieOrder)} sorts."));
         sb.AppendLine("Balancedness = mean GPU load / max GPU load per layer (1.0 is perfect);");
         sb.AppendLine("before = one replica per expert, in contiguous blocks per GPU.");
         sb.AppendLine();

@@ -21,6 +21,7 @@ public static class BalancedPacking
     /// <param name="numPacks">The number of packs <c>m</c>; must divide the item count.</param>
     /// <param name="packIndex">Receives each item's pack (<c>pack_index</c>); at least <c>n</c> long.</param>
     /// <param name="rankInPack">Receives each item's position inside its pack (<c>rank_in_pack</c>); at least <c>n</c> long.</param>
+    /// <param name="tieOrder">Whose sort orders items of equal weight (the PyTorch build to match); libstdc++'s by default.</param>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds more than <see cref="RebalanceLimits.MaxPhysicalExperts"/> items.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPacks"/> is not positive.</exception>
@@ -28,7 +29,8 @@ public static class BalancedPacking
     /// <exception cref="ArgumentException"><paramref name="packIndex"/> or <paramref name="rankInPack"/> is shorter than <paramref name="weight"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="packIndex"/> and <paramref name="rankInPack"/> overlap each other or <paramref name="weight"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
-    public static void Pack(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tieOrder"/> is not a defined <see cref="TieOrder"/>.</exception>
+    public static void Pack(ReadOnlySpan<float> weight, int numPacks, Span<int> packIndex, Span<int> rankInPack, TieOrder tieOrder = TieOrder.LibStdCxx)
     {
         ThrowHelper.ThrowIfEmpty(weight.Length, nameof(weight));
         ThrowHelper.ThrowIfTooManyItems(weight.Length, nameof(weight));
@@ -39,9 +41,10 @@ public static class BalancedPacking
         ThrowHelper.ThrowIfOverlapping(packIndex, nameof(packIndex), weight, nameof(weight));
         ThrowHelper.ThrowIfOverlapping(rankInPack, nameof(rankInPack), weight, nameof(weight));
         ThrowHelper.ThrowIfOverlapping(rankInPack, nameof(rankInPack), packIndex, nameof(packIndex));
+        ThrowHelper.ThrowIfUndefined(tieOrder, nameof(tieOrder));
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
 
-        PackRows<LibStdCxxSort>(weight, weight.Length, numPacks, packIndex, rankInPack);
+        PackRows(weight, weight.Length, numPacks, packIndex, rankInPack, tieOrder);
     }
 
     /// <summary>
@@ -49,14 +52,16 @@ public static class BalancedPacking
     /// </summary>
     /// <param name="weight">The weights, <c>[X, n]</c>: finite and non-negative.</param>
     /// <param name="numPacks">The number of packs <c>m</c>; must divide <c>n</c>.</param>
+    /// <param name="tieOrder">Whose sort orders items of equal weight (the PyTorch build to match); libstdc++'s by default.</param>
     /// <returns><c>(pack_index, rank_in_pack)</c>, both <c>[X, n]</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="weight"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has no rows or no columns.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> has more than <see cref="RebalanceLimits.MaxPhysicalExperts"/> columns.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numPacks"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="numPacks"/> does not divide <c>n</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tieOrder"/> is not a defined <see cref="TieOrder"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative value.</exception>
-    public static (int[,] PackIndex, int[,] RankInPack) Pack(float[,] weight, int numPacks)
+    public static (int[,] PackIndex, int[,] RankInPack) Pack(float[,] weight, int numPacks, TieOrder tieOrder = TieOrder.LibStdCxx)
     {
         ArgumentNullException.ThrowIfNull(weight);
         int rows = weight.GetLength(0), n = weight.GetLength(1);
@@ -65,13 +70,30 @@ public static class BalancedPacking
         ThrowHelper.ThrowIfTooManyItems(n, nameof(weight));
         ThrowHelper.ThrowIfNotPositive(numPacks, nameof(numPacks));
         ThrowHelper.ThrowIfNotMultiple(n, numPacks, nameof(numPacks), "the item count");
+        ThrowHelper.ThrowIfUndefined(tieOrder, nameof(tieOrder));
         ReadOnlySpan<float> all = MatrixMarshal.AsSpan(weight);
         ThrowHelper.ThrowIfInvalidLoads(all, n, nameof(weight));
 
         var packIndex = new int[rows, n];
         var rankInPack = new int[rows, n];
-        PackRows<LibStdCxxSort>(all, n, numPacks, MatrixMarshal.AsSpan(packIndex), MatrixMarshal.AsSpan(rankInPack));
+        PackRows(all, n, numPacks, MatrixMarshal.AsSpan(packIndex), MatrixMarshal.AsSpan(rankInPack), tieOrder);
         return (packIndex, rankInPack);
+    }
+
+    private static void PackRows(ReadOnlySpan<float> weight, int n, int numPacks, Span<int> packIndex, Span<int> rankInPack, TieOrder tieOrder)
+    {
+        switch (tieOrder)
+        {
+            case TieOrder.X86SimdSortAvx512:
+                PackRows<X86SimdSortAvx512>(weight, n, numPacks, packIndex, rankInPack);
+                break;
+            case TieOrder.X86SimdSortAvx2:
+                PackRows<X86SimdSortAvx2>(weight, n, numPacks, packIndex, rankInPack);
+                break;
+            default:
+                PackRows<LibStdCxxSort>(weight, n, numPacks, packIndex, rankInPack);
+                break;
+        }
     }
 
     // Validated rows of n items each, with scratch of its own. The core gives each item its slot, pack * perPack +

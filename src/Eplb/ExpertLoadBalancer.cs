@@ -212,13 +212,22 @@ public static class ExpertLoadBalancer
         return TryRebalance(weight, shape, options ?? RebalanceOptions.Default, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount);
     }
 
-    // The one place options choose the placer (and, through its type, the sort that breaks ties).
-    private static RebalancePlan Rebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options) =>
-        RebalanceDriver.Rebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options);
+    // The one place options choose the placer, and through its type the sort that breaks ties: each combination is
+    // a generic instantiation the JIT compiles on its own.
+    private static RebalancePlan Rebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options) => options.TieOrder switch
+    {
+        TieOrder.X86SimdSortAvx512 => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options),
+        TieOrder.X86SimdSortAvx2 => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options),
+        _ => RebalanceDriver.Rebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options),
+    };
 
     private static bool TryRebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount) =>
-        RebalanceDriver.TryRebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount);
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount) => options.TieOrder switch
+    {
+        TieOrder.X86SimdSortAvx512 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
+        TieOrder.X86SimdSortAvx2 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
+        _ => RebalanceDriver.TryRebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
+    };
 
     // The sizes of row-major loads; the loads themselves are checked once the destinations are.
     private static RebalanceShape ValidateShape(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus)

@@ -10,9 +10,31 @@ namespace Eplb;
 public sealed class RebalanceOptions
 {
     private readonly int _maxDegreeOfParallelism = 1;
+    private readonly TieOrder _tieOrder = TieOrder.LibStdCxx;
 
-    /// <summary>The default: the reference algorithm, on one thread, the caller's.</summary>
+    /// <summary>The default: the reference algorithm, libstdc++'s tie order, on one thread, the caller's.</summary>
     public static RebalanceOptions Default { get; } = new();
+
+    /// <summary>
+    /// Whose sort breaks ties: the PyTorch build whose <c>eplb.py</c> the plan reproduces exactly. Changes the plan
+    /// (which of equal loads comes first, hence which replica or group lands where); never the machine it is computed on.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="TieOrder.LibStdCxx"/> (the default) matches PyTorch up to 2.7 and builds for CPUs without AVX2 (ARM);
+    /// <see cref="TieOrder.X86SimdSortAvx512"/> and <see cref="TieOrder.X86SimdSortAvx2"/> match later releases on
+    /// x86 CPUs with AVX-512 and with AVX2 only. Per-GPU loads are the same under every order except where group loads
+    /// tie. The README shows how to tell which your PyTorch uses.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="Eplb.TieOrder"/>.</exception>
+    public TieOrder TieOrder
+    {
+        get => _tieOrder;
+        init
+        {
+            ThrowHelper.ThrowIfUndefined(value, nameof(TieOrder));
+            _tieOrder = value;
+        }
+    }
 
     /// <summary>
     /// How many threads may place layers at once: 1 (the default) runs on the calling thread; -1 uses every core.

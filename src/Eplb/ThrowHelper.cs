@@ -110,6 +110,14 @@ internal static class ThrowHelper
     private static void ThrowOverlap(string destinationName, string otherName) =>
         Throw(destinationName, $"{destinationName} must not overlap {otherName}: a destination that shares memory with an input or another destination would be overwritten while it is read.");
 
+    public static void ThrowIfUndefined(TieOrder value, string paramName)
+    {
+        if (!Enum.IsDefined(value))
+        {
+            ThrowOutOfRange(paramName, value, $"{paramName} must be LibStdCxx, X86SimdSortAvx512 or X86SimdSortAvx2, but is {(int)value}.");
+        }
+    }
+
     public static void ThrowIfProductTooLarge(long a, long b, string paramName)
     {
         if (a * b > Array.MaxLength)

@@ -36,6 +36,11 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Rebalance_UnknownTieOrder_IsAUsageError() =>
+        AssertError(RebalanceFile("w.json", "[[1,2,3,4]]", "--replicas", "8", "--groups", "1", "--nodes", "1", "--gpus", "4", "--tie-order", "avx"),
+            Usage, "eplb: error: *--tie-order*avx*");
+
+    [Fact]
     public void Rebalance_MissingFile_ReportsTheFile() =>
         AssertError(Rebalance(_dir.File("nope.json")), BadData, "eplb: error: *nope.json: cannot read the file*");
 

@@ -76,14 +76,15 @@ public class GoldenThroughCliTests
     {
         GoldenCase c = GoldenCases.All[7];
         CliResult result = CliRunner.RunWithInput(JsonSerializer.Serialize(Rows(c.Weights)),
-            "rebalance", "--weights", "-", "--replicas", $"{c.NumReplicas}", "--groups", $"{c.NumGroups}", "--nodes", $"{c.NumNodes}", "--gpus", $"{c.NumGpus}", "--format", "json");
+            "rebalance", "--weights", "-", "--replicas", $"{c.NumReplicas}", "--groups", $"{c.NumGroups}", "--nodes", $"{c.NumNodes}", "--gpus", $"{c.NumGpus}",
+            "--tie-order", c.TieOrderOption, "--format", "json");
 
         AssertMatches(c, result);
     }
 
     private static CliResult Rebalance(GoldenCase c, string path) =>
         CliRunner.Run("rebalance", "--weights", path, "--replicas", $"{c.NumReplicas}", "--groups", $"{c.NumGroups}",
-            "--nodes", $"{c.NumNodes}", "--gpus", $"{c.NumGpus}", "--format", "json");
+            "--nodes", $"{c.NumNodes}", "--gpus", $"{c.NumGpus}", "--tie-order", c.TieOrderOption, "--format", "json");
 
     private static void AssertMatches(GoldenCase c, CliResult result)
     {
@@ -92,6 +93,7 @@ public class GoldenThroughCliTests
         using JsonDocument doc = JsonDocument.Parse(result.Stdout);
         JsonElement root = doc.RootElement;
         root.GetProperty("policy").GetString().Should().Be(c.Policy == RebalancePolicy.Global ? "global" : "hierarchical");
+        root.GetProperty("tie_order").GetString().Should().Be(c.TieOrderOption);
         Flatten(root.GetProperty("phy2log")).Should().Equal(GoldenCase.Flatten<int>(c.PhysicalToLogical), c.Name);
         Flatten(root.GetProperty("log2phy")).Should().Equal(GoldenCase.Flatten<int>(c.LogicalToPhysical), c.Name);
         Flatten(root.GetProperty("logcnt")).Should().Equal(GoldenCase.Flatten<int>(c.LogicalReplicaCount), c.Name);

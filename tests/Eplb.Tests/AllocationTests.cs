@@ -8,23 +8,28 @@ namespace Eplb.Tests;
 public class AllocationTests
 {
     [Theory]
-    [InlineData(288, 8, 4, 32)]
-    [InlineData(320, 8, 8, 64)]
-    [InlineData(288, 8, 18, 144)]
-    [InlineData(320, 8, 40, 320)]
-    public void TryRebalanceExperts_SteadyState_AllocatesNothing(int replicas, int groups, int nodes, int gpus)
+    [InlineData(288, 8, 4, 32, TieOrder.LibStdCxx)]
+    [InlineData(320, 8, 8, 64, TieOrder.LibStdCxx)]
+    [InlineData(288, 8, 18, 144, TieOrder.LibStdCxx)]
+    [InlineData(320, 8, 40, 320, TieOrder.LibStdCxx)]
+    [InlineData(288, 8, 4, 32, TieOrder.X86SimdSortAvx512)]
+    [InlineData(288, 8, 18, 144, TieOrder.X86SimdSortAvx512)]
+    [InlineData(288, 8, 4, 32, TieOrder.X86SimdSortAvx2)]
+    [InlineData(288, 8, 18, 144, TieOrder.X86SimdSortAvx2)]
+    public void TryRebalanceExperts_SteadyState_AllocatesNothing(int replicas, int groups, int nodes, int gpus, TieOrder order)
     {
+        var options = new RebalanceOptions { TieOrder = order };
         float[] weight = GoldenCase.Flatten<float>(ExpertLoadGenerator.Generate(58, 256, seed: 1));
         var phy2log = new int[58 * replicas];
         var log2phy = new int[58 * 256 * (replicas - 256 + 1)];
         var logcnt = new int[58 * 256];
         for (int i = 0; i < 3; i++)
         {
-            ExpertLoadBalancer.TryRebalanceExperts(weight, 58, replicas, groups, nodes, gpus, phy2log, log2phy, logcnt, out _).Should().BeTrue();
+            ExpertLoadBalancer.TryRebalanceExperts(weight, 58, replicas, groups, nodes, gpus, phy2log, log2phy, logcnt, out _, options).Should().BeTrue();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        ExpertLoadBalancer.TryRebalanceExperts(weight, 58, replicas, groups, nodes, gpus, phy2log, log2phy, logcnt, out _);
+        ExpertLoadBalancer.TryRebalanceExperts(weight, 58, replicas, groups, nodes, gpus, phy2log, log2phy, logcnt, out _, options);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         allocated.Should().Be(0);

@@ -3,8 +3,9 @@ using Xunit;
 
 namespace Eplb.Tests;
 
-/// <summary>One case produced by running DeepSeek's eplb.py (see Golden/README.md).</summary>
+/// <summary>One case produced by running DeepSeek's eplb.py over one PyTorch sort (see Golden/README.md).</summary>
 public sealed record GoldenCase(
+    TieOrder TieOrder,
     string Name,
     float[,] Weights,
     int NumReplicas,
@@ -16,6 +17,20 @@ public sealed record GoldenCase(
     int[,,] LogicalToPhysical,
     int[,] LogicalReplicaCount)
 {
+    /// <summary>Unique across the files: the tie order's file prefix and the case name.</summary>
+    public string Id => $"{GoldenCases.FilePrefix(TieOrder)}/{Name}";
+
+    /// <summary>Options that reproduce this case's sort.</summary>
+    public RebalanceOptions Options => new() { TieOrder = TieOrder };
+
+    /// <summary>The tool's --tie-order value for this case's sort.</summary>
+    public string TieOrderOption => TieOrder switch
+    {
+        TieOrder.X86SimdSortAvx512 => "avx512",
+        TieOrder.X86SimdSortAvx2 => "avx2",
+        _ => "libstdc++",
+    };
+
     public int NumLayers => Weights.GetLength(0);
 
     public int NumExperts => Weights.GetLength(1);
@@ -34,43 +49,61 @@ public sealed record GoldenCase(
         return flat;
     }
 
-    public override string ToString() => Name;
+    public override string ToString() => Id;
 }
 
 /// <summary>Loads the reference cases once; they are copied next to the test assembly.</summary>
 public static class GoldenCases
 {
-    public const string SmallFile = "reference-small.json";
-    public const string LargeFile = "reference-large.json";
+    /// <summary>The files' tie orders: libstdc++'s (reference-*.json) and x86-simd-sort's two builds.</summary>
+    public static readonly TieOrder[] Orders = [TieOrder.LibStdCxx, TieOrder.X86SimdSortAvx512, TieOrder.X86SimdSortAvx2];
 
-    private static readonly Lazy<IReadOnlyList<GoldenCase>> s_all = new(() => [.. Load(SmallFile), .. Load(LargeFile)]);
+    private static readonly Lazy<IReadOnlyList<GoldenCase>> s_all = new(() =>
+        Orders.SelectMany(order => new[] { "small", "large" }.SelectMany(size => Load($"{FilePrefix(order)}-{size}.json", order))).ToList());
+
+    private static readonly Lazy<Dictionary<string, GoldenCase>> s_byId = new(() => All.ToDictionary(c => c.Id));
 
     public static IReadOnlyList<GoldenCase> All => s_all.Value;
 
+    public static string FilePrefix(TieOrder order) => order switch
+    {
+        TieOrder.X86SimdSortAvx512 => "x86simdsort-avx512",
+        TieOrder.X86SimdSortAvx2 => "x86simdsort-avx2",
+        _ => "reference",
+    };
+
     public static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "Golden", file);
 
-    /// <summary>Case names for xunit's theory data: one test per case.</summary>
+    /// <summary>Case ids for xunit's theory data: one test per case and tie order.</summary>
     public static TheoryData<string> Names()
     {
         var data = new TheoryData<string>();
         foreach (GoldenCase c in All)
         {
-            data.Add(c.Name);
+            data.Add(c.Id);
         }
 
         return data;
     }
 
-    public static GoldenCase Get(string name) => All.Single(c => c.Name == name);
+    public static GoldenCase Get(string id) => s_byId.Value[id];
 
-    private static List<GoldenCase> Load(string file)
+    private static List<GoldenCase> Load(string file, TieOrder order)
     {
         using FileStream stream = File.OpenRead(PathOf(file));
         using JsonDocument doc = JsonDocument.Parse(stream);
+        string expectedOrder = order == TieOrder.LibStdCxx ? "" : FilePrefix(order).Replace("x86simdsort", "x86-simd-sort", StringComparison.Ordinal);
+        string actualOrder = doc.RootElement.TryGetProperty("tie_order", out JsonElement t) ? t.GetString()! : "";
+        if (actualOrder != expectedOrder)
+        {
+            throw new InvalidDataException($"{file} holds tie order '{actualOrder}', expected '{expectedOrder}'");
+        }
+
         var cases = new List<GoldenCase>();
         foreach (JsonElement c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
             cases.Add(new GoldenCase(
+                order,
                 c.GetProperty("name").GetString()!,
                 Matrix(c.GetProperty("weights"), e => e.GetSingle()),
                 c.GetProperty("num_replicas").GetInt32(),

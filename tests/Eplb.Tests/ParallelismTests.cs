@@ -14,7 +14,7 @@ public class ParallelismTests
     public void RebalanceExperts_AllCores_MatchesReference(string name)
     {
         GoldenCase c = GoldenCases.Get(name);
-        var options = new RebalanceOptions { MaxDegreeOfParallelism = -1 };
+        var options = new RebalanceOptions { MaxDegreeOfParallelism = -1, TieOrder = c.TieOrder };
         ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus, options).ShouldMatch(c);
     }
 

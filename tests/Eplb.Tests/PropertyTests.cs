@@ -23,16 +23,31 @@ public class PropertyTests
         }
     }
 
+    public static TheoryData<int, TieOrder> SeedsAndOrders()
+    {
+        var data = new TheoryData<int, TieOrder>();
+        foreach (TieOrder order in GoldenCases.Orders)
+        {
+            foreach (int seed in new[] { 1, 2, 3, 4, 5, 6 })
+            {
+                data.Add(seed, order);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Seeds))]
-    public void RebalanceExperts_RandomConfigurations_EqualsStraightforwardPort(int seed)
+    [MemberData(nameof(SeedsAndOrders))]
+    public void RebalanceExperts_RandomConfigurations_EqualsStraightforwardPort(int seed, TieOrder order)
     {
         var random = new Random(seed + 1000);
+        var options = new RebalanceOptions { TieOrder = order };
         for (int i = 0; i < CasesPerSeed; i++)
         {
             RandomCase c = RandomCases.Next(random);
-            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
-            var expected = StraightforwardPort.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus, options);
+            var expected = StraightforwardPort.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus, order);
 
             plan.MaxReplicaCount.Should().Be(expected.MaxCount, c.ToString());
             PlanAssertions.ToArray(plan.PhysicalToLogical).Should().Equal(expected.Phy2Log, c.ToString());

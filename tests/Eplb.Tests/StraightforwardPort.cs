@@ -2,11 +2,12 @@ namespace Eplb.Tests;
 
 /// <summary>
 /// eplb.py transcribed line by line, with no heaps and no shortcuts: the oracle the optimised library is checked
-/// against on random inputs. It shares only the reference sort, which the golden cases pin down.
+/// against on random inputs. It shares only the sorts, which the golden cases pin down, and sums each group in the
+/// library's documented fixed order (eight partial sums), written out here on its own.
 /// </summary>
 internal static class StraightforwardPort
 {
-    public static (int[] Pack, int[] Rank) BalancedPacking(float[] weight, int numPacks)
+    public static (int[] Pack, int[] Rank) BalancedPacking(float[] weight, int numPacks, TieOrder order = TieOrder.LibStdCxx)
     {
         int n = weight.Length, per = n / numPacks;
         var pack = new int[n];
@@ -27,7 +28,19 @@ internal static class StraightforwardPort
             keys[i] = SortKey.Create(weight[i], i);
         }
 
-        LibStdCxxSort.SortDescending(keys);
+        switch (order)
+        {
+            case TieOrder.X86SimdSortAvx512:
+                X86SimdSortAvx512.SortDescending(keys);
+                break;
+            case TieOrder.X86SimdSortAvx2:
+                X86SimdSortAvx2.SortDescending(keys);
+                break;
+            default:
+                LibStdCxxSort.SortDescending(keys);
+                break;
+        }
+
         var loads = new float[numPacks];
         var items = new int[numPacks];
         foreach (SortKey key in keys)
@@ -83,7 +96,8 @@ internal static class StraightforwardPort
     }
 
     /// <summary>rebalance_experts: returns phy2log [L*P], log2phy [L*E*W], logcnt [L*E] and W.</summary>
-    public static (int[] Phy2Log, int[] Log2Phy, int[] LogCnt, int MaxCount) RebalanceExperts(float[,] weight, int numReplicas, int numGroups, int numNodes, int numGpus)
+    public static (int[] Phy2Log, int[] Log2Phy, int[] LogCnt, int MaxCount) RebalanceExperts(float[,] weight, int numReplicas, int numGroups, int numNodes, int numGpus,
+        TieOrder order = TieOrder.LibStdCxx)
     {
         if (numGroups % numNodes != 0)
         {
@@ -102,13 +116,18 @@ internal static class StraightforwardPort
             var tokensPerGroup = new float[numGroups];
             for (int j = 0; j < numGroups; j++)
             {
+                // Eight partial sums, value i into partial i % 8 in index order, then (p0 + p4) + (p2 + p6) and
+                // (p1 + p5) + (p3 + p7), added.
+                var partial = new float[8];
                 for (int i = 0; i < groupSize; i++)
                 {
-                    tokensPerGroup[j] += weight[l, (j * groupSize) + i];
+                    partial[i % 8] += weight[l, (j * groupSize) + i];
                 }
+
+                tokensPerGroup[j] = ((partial[0] + partial[4]) + (partial[2] + partial[6])) + ((partial[1] + partial[5]) + (partial[3] + partial[7]));
             }
 
-            (int[] gp, int[] gr) = BalancedPacking(tokensPerGroup, numNodes);
+            (int[] gp, int[] gr) = BalancedPacking(tokensPerGroup, numNodes, order);
             var log2mlog = new int[experts];
             var mlog2log = new int[experts];
             for (int e = 0; e < experts; e++)
@@ -135,7 +154,7 @@ internal static class StraightforwardPort
                     tokensPerPhy[s] = row[phy2mlog[s]] / cnt[phy2mlog[s]];
                 }
 
-                (int[] pack, int[] rankInPack) = BalancedPacking(tokensPerPhy, numGpus / numNodes);
+                (int[] pack, int[] rankInPack) = BalancedPacking(tokensPerPhy, numGpus / numNodes, order);
                 for (int s = 0; s < perNodePhy; s++)
                 {
                     int slot = (l * numReplicas) + (d * perNodePhy) + (pack[s] * perGpu) + rankInPack[s];

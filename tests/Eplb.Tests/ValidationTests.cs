@@ -213,6 +213,31 @@ public class ValidationTests
         FluentActions.Invoking(() => plan.GetLogicalToPhysical(0, 8)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("expert");
     }
 
+    [Fact]
+    public void RebalanceOptions_UndefinedTieOrder_ThrowsOutOfRange() =>
+        FluentActions.Invoking(() => new RebalanceOptions { TieOrder = (TieOrder)3 })
+            .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("TieOrder");
+
+    [Fact]
+    public void BalancedPacking_UndefinedTieOrder_ThrowsOutOfRange() =>
+        FluentActions.Invoking(() => BalancedPacking.Pack([1f, 2f], 1, new int[2], new int[2], (TieOrder)(-1)))
+            .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("tieOrder");
+
+    [Fact]
+    public void BalancedPacking_TieOrders_PackTiesAsEachSortOrdersThem()
+    {
+        // Eight equal items on four packs: libstdc++'s sort visits them in index order, x86-simd-sort in reverse
+        // (ascending, then reversed), so the first pack takes items 0 and 4 in one case and 7 and 3 in the other.
+        float[] tied = [5, 5, 5, 5, 5, 5, 5, 5];
+        int[] libstdcxx = new int[8], avx512 = new int[8], rank = new int[8];
+
+        BalancedPacking.Pack(tied, 4, libstdcxx, rank, TieOrder.LibStdCxx);
+        BalancedPacking.Pack(tied, 4, avx512, rank, TieOrder.X86SimdSortAvx512);
+
+        libstdcxx.Should().Equal(0, 1, 2, 3, 0, 1, 2, 3);
+        avx512.Should().Equal(3, 2, 1, 0, 3, 2, 1, 0);
+    }
+
     private static int[] Filled(int length)
     {
         var a = new int[length];

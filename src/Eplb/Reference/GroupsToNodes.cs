@@ -15,7 +15,7 @@ internal static class GroupsToNodes
         Span<float> groupLoads = ws.GroupLoads.AsSpan(0, s.Groups);
         for (int j = 0; j < groupLoads.Length; j++)
         {
-            groupLoads[j] = System.Numerics.Tensors.TensorPrimitives.Sum(weight.Slice(j * groupSize, groupSize));
+            groupLoads[j] = FixedOrderSum.Sum(weight.Slice(j * groupSize, groupSize));
         }
 
         // Each group's slot among the groups, node after node: gp * (g / n) + gr in the reference.
