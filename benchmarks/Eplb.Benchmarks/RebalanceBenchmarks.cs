@@ -51,6 +51,7 @@ public class RebalanceBenchmarks
         _logicalReplicaCount = new int[W.Layers * W.Experts];
         _keys = new SortKey[W.Experts];
         _allCores = new RebalanceOptions { MaxDegreeOfParallelism = -1 };
+        _ = FreshLoads ? W.FreshWeights.Length : W.Weights.Length; // generated here, not in the first measured call
     }
 
     /// <summary>torch.sort(descending=True) of every row: what eplb.py's balanced_packing must at least do.</summary>

@@ -14,9 +14,13 @@ public sealed class Workload
         Groups = groups;
         Nodes = nodes;
         Gpus = gpus;
-        Weights = Generate(layers, experts);
-        FreshWeights = [.. Enumerable.Range(1, FreshCount).Select(seed => Generate(layers, experts, seed))];
+        _weights = new Lazy<float[]>(() => Generate(layers, experts));
+        _freshWeights = new Lazy<float[][]>(() => [.. Enumerable.Range(1, FreshCount).Select(seed => Generate(layers, experts, seed))]);
     }
+
+    // Made on first use: each benchmark process needs one of the two, and generating loads dominates a dry run.
+    private readonly Lazy<float[]> _weights;
+    private readonly Lazy<float[][]> _freshWeights;
 
     /// <summary>How many different load matrices the fresh-loads rows rotate through.</summary>
     public const int FreshCount = 16;
@@ -36,10 +40,10 @@ public sealed class Workload
     public int Gpus { get; }
 
     /// <summary>One load matrix (seed 1), used for every call.</summary>
-    public float[] Weights { get; }
+    public float[] Weights => _weights.Value;
 
     /// <summary>Matrices from seeds 1..16, for calls that should not see the same loads twice in a row.</summary>
-    public float[][] FreshWeights { get; }
+    public float[][] FreshWeights => _freshWeights.Value;
 
     public static Workload Create(string name, int layers, int experts, int replicas, int groups, int nodes, int gpus) =>
         new(name, layers, experts, replicas, groups, nodes, gpus);

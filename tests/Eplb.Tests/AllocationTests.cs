@@ -5,6 +5,11 @@ using Xunit;
 namespace Eplb.Tests;
 
 /// <summary>The allocation contract: Try allocates nothing in steady state; the allocating overloads only the plan.</summary>
+/// <remarks>
+/// Alone, not beside tests that allocate hundreds of megabytes: their full collections make the shared array pool
+/// trim, and refilling it then counts as an allocation of the next call.
+/// </remarks>
+[Collection(nameof(ProcessWideMemory))]
 public class AllocationTests
 {
     [Theory]

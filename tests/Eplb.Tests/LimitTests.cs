@@ -8,6 +8,7 @@ namespace Eplb.Tests;
 /// Sizes beyond <see cref="RebalanceLimits"/> are refused up front, with the parameter named, before any allocation:
 /// never a hang, an IndexOutOfRangeException, an OutOfMemoryException or an unnamed parameter.
 /// </summary>
+[Collection(nameof(ProcessWideMemory))] // plans of hundreds of megabytes: kept apart from the allocation tests
 public unsafe class LimitTests
 {
     private const int Max = RebalanceLimits.MaxPhysicalExperts;
