@@ -10,6 +10,7 @@ internal static class BenchCommand
     public static Command Create(TextWriter stdout, TextReader stdin)
     {
         var weights = new Option<string?>("--weights") { Description = "Loads to time (.json, .csv, .npy or -); default: generated, see --layers/--experts" };
+        var step = new Option<int?>("--step") { Description = "The step to time, when --weights holds a series of load windows" };
         var layers = new Option<int>("--layers") { Description = "Layers of generated loads", DefaultValueFactory = _ => 58 };
         var experts = new Option<int>("--experts") { Description = "Experts of generated loads", DefaultValueFactory = _ => 256 };
         var seed = new Option<int>("--seed") { Description = "Seed of generated loads", DefaultValueFactory = _ => 1 };
@@ -25,12 +26,13 @@ internal static class BenchCommand
             "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb bench --weights loads.npy --replicas 288 --groups 8 --nodes 18 --gpus 144 --format json")
         {
-            weights, layers, experts, seed, iterations, threads, reuse, format,
+            weights, step, layers, experts, seed, iterations, threads, reuse, format,
         };
         cluster.AddTo(command);
         command.SetAction(parsed =>
         {
             ClusterConfig c = cluster.Read(parsed);
+            ToolLimits.ThrowIfTooLarge(c.Replicas, layers: 1);
             int n = parsed.GetValue(iterations);
             if (n <= 0)
             {
@@ -47,7 +49,7 @@ internal static class BenchCommand
                 throw CliException.Usage($"--threads must be positive or -1 (every core), but is {parsed.GetValue(threads)}");
             }
 
-            LoadMatrix loads = Loads(parsed.GetValue(weights), parsed.GetValue(layers), parsed.GetValue(experts), parsed.GetValue(seed), stdin);
+            LoadMatrix loads = Loads(parsed.GetValue(weights), parsed.GetValue(step), parsed.GetValue(layers), parsed.GetValue(experts), parsed.GetValue(seed), stdin);
             float[] w = loads.Values;
             bool reuseBuffers = parsed.GetValue(reuse);
             Action call = () => ExpertLoadBalancer.RebalanceExperts(w, loads.Layers, c.Replicas, c.Groups, c.Nodes, c.Gpus, options);
@@ -80,11 +82,11 @@ internal static class BenchCommand
         return command;
     }
 
-    private static LoadMatrix Loads(string? path, int layers, int experts, int seed, TextReader stdin)
+    private static LoadMatrix Loads(string? path, int? step, int layers, int experts, int seed, TextReader stdin)
     {
         if (path is not null)
         {
-            return LoadReader.Read(path, stdin);
+            return LoadReader.Read(path, stdin).Pick(step);
         }
 
         if (layers <= 0 || experts <= 0)

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 
 namespace Eplb.Cli;
 
@@ -11,26 +13,62 @@ internal static class EplbApp
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
     {
-        var root = new RootCommand(
+        Command root = Create(stdout, stdin);
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+        {
+            stderr.WriteLine($"eplb: error: {Describe(parsed.Errors)}");
+            return CliException.UsageExitCode;
+        }
+
+        return Invoke(parsed, stdout, stderr);
+    }
+
+    // A plain command named eplb rather than RootCommand, whose name is the executable's (Eplb.Cli, or the test
+    // host's): every usage line says what users type.
+    private static Command Create(TextWriter stdout, TextReader stdin)
+    {
+        var root = new Command("eplb",
             "Plan Mixture-of-Experts expert placements with DeepSeek's EPLB algorithm.\n" +
             "With no command, runs a built-in DeepSeek-V3-shaped sample.\n\n" +
             "Examples:\n" +
             "  eplb\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb generate --layers 58 --experts 256 --output loads.npy\n" +
-            "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32");
+            "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
+            "  eplb help rebalance")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         SampleCommand.Configure(root, stdout);
         root.Add(RebalanceCommand.Create(stdout, stdin));
         root.Add(GenerateCommand.Create(stdout));
         root.Add(BenchCommand.Create(stdout, stdin));
+        root.Add(HelpCommand(root));
+        return root;
+    }
 
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+    // eplb help [command]: the same text as --help.
+    private static Command HelpCommand(Command root)
+    {
+        var topic = new Argument<string?>("command") { Description = "The command to explain; none for an overview", Arity = ArgumentArity.ZeroOrOne };
+        var help = new Command("help", "Show help for eplb or one of its commands") { topic };
+        help.SetAction(parsed =>
         {
-            stderr.WriteLine($"eplb: error: {OneLine(parsed.Errors[0].Message)}");
-            return CliException.UsageExitCode;
-        }
+            string? name = parsed.GetValue(topic);
+            if (name is not null && !root.Subcommands.Any(c => c.Name == name))
+            {
+                throw CliException.Usage($"help: no command '{name}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}");
+            }
 
+            return root.Parse(name is null ? ["--help"] : [name, "--help"]).Invoke(new InvocationConfiguration { Output = parsed.InvocationConfiguration.Output });
+        });
+        return help;
+    }
+
+    private static int Invoke(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -52,6 +90,41 @@ internal static class EplbApp
             stderr.WriteLine("eplb: error: not enough memory for a plan of this size");
             return CliException.DataExitCode;
         }
+    }
+
+    /// <summary>
+    /// Every parse error in one line: the missing options named together, numbers described as numbers, the rest as
+    /// System.CommandLine says them.
+    /// </summary>
+    internal static string Describe(IReadOnlyList<ParseError> errors)
+    {
+        var missing = new List<string>();
+        var others = new List<string>();
+        foreach (ParseError error in errors)
+        {
+            string message = OneLine(error.Message);
+            Match required = Regex.Match(message, "^Option '(?<option>[^']+)' is required\\.$");
+            Match number = Regex.Match(message, "^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type 'System\\.(?<type>Int32|Nullable`1\\[System\\.Int32\\])'\\.$");
+            if (required.Success)
+            {
+                missing.Add(required.Groups["option"].Value);
+            }
+            else if (number.Success)
+            {
+                others.Add($"{number.Groups["option"].Value} expects a whole number, not '{number.Groups["value"].Value}'");
+            }
+            else
+            {
+                others.Add(message.TrimEnd('.'));
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            others.Insert(0, $"missing {(missing.Count == 1 ? "option" : "options")} {string.Join(", ", missing)}");
+        }
+
+        return string.Join("; ", others);
     }
 
     // System.CommandLine lists choices on lines of their own; the contract is one line.

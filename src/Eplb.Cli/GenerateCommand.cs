@@ -14,7 +14,7 @@ internal static class GenerateCommand
         var correlation = new Option<bool>("--group-correlation") { Description = "Scale whole groups together, so some groups run hot (exercises the hierarchical policy)" };
         var steps = new Option<int>("--steps") { Description = "Windows in a drifting time series (default 1: one window)", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Random seed; equal seeds give equal loads", DefaultValueFactory = _ => 1 };
-        var output = new Option<string>("--output") { Description = "File to write: .json, .csv or .npy (a series is 3-D: [steps, layers, experts])", Required = true };
+        var output = new Option<string>("--output") { Description = "File to write: .json, .csv or .npy (a series is 3-D: [steps, layers, experts]); - (or a device) for JSON on standard output", Required = true };
         var command = new Command("generate",
             "Write realistic expert loads (token counts) from the calibrated generator.\n\n" +
             "Examples:\n" +
@@ -25,7 +25,14 @@ internal static class GenerateCommand
         };
         command.SetAction(parsed =>
         {
-            string path = parsed.GetValue(output)!;
+            var files = new OutputFiles();
+            OutputTarget target = files.Claim(parsed.GetValue(output)!, "--output");
+            string extension = target.Extension.Length == 0 ? ".json" : target.Extension;
+            if (extension is not (".json" or ".csv" or ".npy"))
+            {
+                throw CliException.Usage($"--output {target.Path}: unsupported file type '{extension}'; use .json, .csv or .npy (or - for JSON on standard output)");
+            }
+
             float[][,] series;
             try
             {
@@ -36,10 +43,12 @@ internal static class GenerateCommand
             {
                 throw CliException.Usage(EplbApp.Describe(e));
             }
-            var files = new OutputFiles();
-            files.Add(path, LoadWriter.Render(path, series));
-            files.Commit();
-            stdout.WriteLine($"wrote {series.Length} window{(series.Length == 1 ? "" : "s")} of {series[0].GetLength(0)} layers x {series[0].GetLength(1)} experts to {path}");
+            files.Set(target, LoadWriter.Render(extension, series));
+            files.Commit(stdout);
+            if (target.IsFile)
+            {
+                stdout.WriteLine($"wrote {series.Length} window{(series.Length == 1 ? "" : "s")} of {series[0].GetLength(0)} layers x {series[0].GetLength(1)} experts to {target.Path}");
+            }
             return 0;
         });
         return command;

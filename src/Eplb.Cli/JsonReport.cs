@@ -12,7 +12,7 @@ internal static class JsonReport
     public static string Render(PlanAnalysis a)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             RebalancePlan plan = a.Plan;
             w.WriteStartObject();

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
@@ -10,17 +9,13 @@ namespace Eplb.Cli;
 /// </summary>
 internal static class LoadWriter
 {
-    public static byte[] Render(string path, IReadOnlyList<float[,]> windows)
+    /// <summary>The windows in the format of <paramref name="extension"/>: .json, .csv or .npy.</summary>
+    public static byte[] Render(string extension, IReadOnlyList<float[,]> windows) => extension switch
     {
-        string extension = Path.GetExtension(path).ToLowerInvariant();
-        return extension switch
-        {
-            ".json" => Encoding.UTF8.GetBytes(Json(windows)),
-            ".csv" => Encoding.UTF8.GetBytes(Csv(windows)),
-            ".npy" => Npy(windows),
-            _ => throw CliException.Usage($"{path}: unsupported output type '{extension}'; use .json, .csv or .npy"),
-        };
-    }
+        ".csv" => Encoding.UTF8.GetBytes(Csv(windows)),
+        ".npy" => Npy(windows),
+        _ => Encoding.UTF8.GetBytes(Json(windows)),
+    };
 
     private static string Json(IReadOnlyList<float[,]> windows)
     {
@@ -78,29 +73,11 @@ internal static class LoadWriter
         return sb.ToString();
     }
 
-    /// <summary>A version 1.0 .npy of little-endian float32, as <c>np.save</c> writes it.</summary>
+    /// <summary>A .npy of little-endian float32: <c>[layers, experts]</c>, or <c>[steps, layers, experts]</c> for a series.</summary>
     public static byte[] Npy(IReadOnlyList<float[,]> windows)
     {
-        int layers = windows[0].GetLength(0), experts = windows[0].GetLength(1);
-        string shape = windows.Count > 1 ? $"({windows.Count}, {layers}, {experts})" : $"({layers}, {experts})";
-        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
-        int unpadded = 10 + dict.Length + 1;
-        string header = dict + new string(' ', ((unpadded + 63) / 64 * 64) - unpadded) + "\n";
-        var bytes = new byte[10 + header.Length + (windows.Count * layers * experts * 4)];
-        ReadOnlySpan<byte> magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0];
-        magic.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
-        Encoding.Latin1.GetBytes(header, bytes.AsSpan(10));
-        int at = 10 + header.Length;
-        foreach (float[,] w in windows)
-        {
-            foreach (float v in w)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), v);
-                at += 4;
-            }
-        }
-
-        return bytes;
+        long layers = windows[0].GetLength(0), experts = windows[0].GetLength(1);
+        long[] shape = windows.Count > 1 ? [windows.Count, layers, experts] : [layers, experts];
+        return NpyFile.Float32(shape, windows.SelectMany(w => w.Cast<float>()));
     }
 }

@@ -9,11 +9,12 @@ internal static class RebalanceCommand
 {
     public static Command Create(TextWriter stdout, TextReader stdin)
     {
-        var weights = new Option<string>("--weights") { Description = "Loads [layers, experts]: .json (2-D array, or an object with \"weights\"), .csv (one layer per line), .npy (float32/float64/int32/int64), or - for JSON on standard input", Required = true };
+        var weights = new Option<string>("--weights") { Description = "Loads [layers, experts]: .json (2-D array, or an object with \"weights\"), .csv (one layer per line), .npy (float32/float64/int32/int64), or - for JSON on standard input; a series (eplb generate --steps) with --step", Required = true };
+        var step = new Option<int?>("--step") { Description = "The step to plan, when --weights holds a series of load windows" };
         var cluster = new ClusterOptions();
-        var format = new Option<string>("--format") { Description = "table (default), json (phy2log, log2phy, logcnt as the reference returns them, plus statistics) or csv (one row per slot)", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong("table", "json", "csv");
-        var output = new Option<string?>("--output") { Description = "Write the plan to this file instead of standard output" };
+        var format = new Option<string?>("--format") { Description = "table, json (phy2log, log2phy, logcnt as the reference returns them, plus statistics), csv (one row per slot), npy (phy2log, int64) or npz (all three, int64); default: from the --output extension, else table" };
+        format.AcceptOnlyFromAmong(PlanFormats.Names);
+        var output = new Option<string?>("--output") { Description = "Write the plan to this file (- for standard output) instead of printing it; devices, FIFOs and links are written through" };
         var svg = new Option<string?>("--svg") { Description = "Also draw the placement as an SVG picture" };
         var layers = new Option<string?>("--layers") { Description = "Layers to draw in the SVG, such as 0-3 or 0,5,9 (default: the first 4)" };
 
@@ -21,25 +22,34 @@ internal static class RebalanceCommand
             "Plan a placement from a load dump.\n\n" +
             "Examples:\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
-            "  eplb rebalance --weights loads.json --replicas 16 --groups 4 --nodes 2 --gpus 8 --format json --output plan.json\n" +
-            "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --tie-order avx512\n" +
+            "  eplb rebalance --weights loads.json --replicas 16 --groups 4 --nodes 2 --gpus 8 --output plan.json\n" +
+            "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --tie-order avx512 --output plan.npz\n" +
             "  cat loads.json | eplb rebalance --weights - --replicas 16 --groups 4 --nodes 2 --gpus 8 --svg plan.svg --layers 0-1")
         {
-            weights, format, output, svg, layers,
+            weights, step, format, output, svg, layers,
         };
         cluster.AddTo(command);
         command.SetAction(parsed =>
         {
+            // Everything the command line alone decides is checked before the loads are read.
             string source = parsed.GetValue(weights)!;
             ClusterConfig config = cluster.Read(parsed);
-            string? svgPath = parsed.GetValue(svg);
+            ToolLimits.ThrowIfTooLarge(config.Replicas, layers: 1);
             string? layerRange = parsed.GetValue(layers);
+            string? svgPath = parsed.GetValue(svg);
             if (layerRange is not null && svgPath is null)
             {
                 throw CliException.Usage("--layers picks the layers to draw; it needs --svg");
             }
 
-            LoadMatrix loads = LoadReader.Read(source, stdin);
+            var files = new OutputFiles();
+            string? outputPath = parsed.GetValue(output);
+            OutputTarget? planTarget = outputPath is null ? null : files.Claim(outputPath, "--output");
+            OutputTarget? svgTarget = svgPath is null ? null : files.Claim(svgPath, "--svg");
+            PlanFormat planFormat = PlanFormats.Choose(parsed.GetValue(format), planTarget);
+
+            LoadMatrix loads = LoadReader.Read(source, stdin).Pick(parsed.GetValue(step));
+            ToolLimits.ThrowIfTooLarge(config.Replicas, loads.Layers);
             IReadOnlyList<int>? drawn = svgPath is null ? null : ParseLayers(layerRange, loads.Layers);
             RebalancePlan plan;
             try
@@ -53,43 +63,60 @@ internal static class RebalanceCommand
             }
 
             var analysis = new PlanAnalysis(loads, plan, config);
-            string rendered = parsed.GetValue(format) switch
+            byte[] rendered = Render(analysis, planFormat);
+            if (planTarget is not null)
             {
-                "json" => JsonReport.Render(analysis),
-                "csv" => CsvReport.Render(analysis),
-                _ => TableReport.Render(analysis),
-            };
-
-            var files = new OutputFiles();
-            string? outputPath = parsed.GetValue(output);
-            if (outputPath is not null)
-            {
-                files.Add(outputPath, Encoding.UTF8.GetBytes(rendered));
+                files.Set(planTarget, rendered);
             }
 
-            if (svgPath is not null)
+            if (svgTarget is not null)
             {
-                files.Add(svgPath, Encoding.UTF8.GetBytes(SvgReport.Render(analysis, drawn!)));
+                files.Set(svgTarget, Encoding.UTF8.GetBytes(SvgReport.Render(analysis, drawn!)));
             }
 
-            files.Commit();
-            if (outputPath is null)
+            files.Commit(stdout);
+            if (planTarget is null)
             {
-                stdout.Write(rendered);
+                stdout.Write(Encoding.UTF8.GetString(rendered));
             }
-            else
+            else if (planTarget.IsFile)
             {
-                stdout.WriteLine($"wrote the plan ({plan.NumLayers} layers, {TableReport.Policy(plan.Policy)} policy) to {outputPath}");
+                stdout.WriteLine($"wrote the plan ({plan.NumLayers} layers, {TableReport.Policy(plan.Policy)} policy, {PlanFormats.Name(planFormat)}) to {planTarget.Path}");
             }
 
-            if (svgPath is not null)
+            if (svgTarget is not null && svgTarget.IsFile)
             {
-                stdout.WriteLine($"drew layers {string.Join(",", drawn!)} to {svgPath}");
+                stdout.WriteLine($"drew layers {string.Join(",", drawn!)} to {svgTarget.Path}");
             }
 
             return 0;
         });
         return command;
+    }
+
+    private static byte[] Render(PlanAnalysis analysis, PlanFormat format)
+    {
+        RebalancePlan plan = analysis.Plan;
+        return format switch
+        {
+            PlanFormat.Json => Encoding.UTF8.GetBytes(JsonReport.Render(analysis)),
+            PlanFormat.Csv => Encoding.UTF8.GetBytes(CsvReport.Render(analysis)),
+            PlanFormat.Npy => NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flat(plan.PhysicalToLogical)),
+            PlanFormat.Npz => NpyFile.Archive(
+            [
+                ("phy2log", NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flat(plan.PhysicalToLogical))),
+                ("log2phy", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts, plan.MaxReplicaCount], Flat(plan.LogicalToPhysical))),
+                ("logcnt", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts], Flat(plan.LogicalReplicaCount))),
+            ]),
+            _ => Encoding.UTF8.GetBytes(TableReport.Render(analysis)),
+        };
+    }
+
+    private static int[] Flat(System.Numerics.Tensors.ReadOnlyTensorSpan<int> tensor)
+    {
+        var values = new int[tensor.FlattenedLength];
+        tensor.FlattenTo(values);
+        return values;
     }
 
     /// <summary>"0-3", "0,5,9" or "7"; by default the first four layers.</summary>
@@ -111,7 +138,12 @@ internal static class RebalanceCommand
 
             int first = int.Parse(bounds[0], CultureInfo.InvariantCulture);
             int last = int.Parse(bounds[^1], CultureInfo.InvariantCulture);
-            if (first > last || last >= layerCount)
+            if (first > last)
+            {
+                throw CliException.Usage($"--layers: '{part}' runs backwards; write the lower layer first, such as {last}-{first}");
+            }
+
+            if (last >= layerCount)
             {
                 throw CliException.Usage($"--layers: '{part}' is outside layers 0-{layerCount - 1}");
             }

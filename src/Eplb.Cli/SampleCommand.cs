@@ -15,7 +15,7 @@ internal static class SampleCommand
     private const int Layers = 58, Experts = 256, Seed = 2025;
     private static readonly ClusterConfig s_cluster = new(Replicas: 288, Groups: 8, Nodes: 4, Gpus: 32);
 
-    public static void Configure(RootCommand root, TextWriter stdout) => root.SetAction(parsed =>
+    public static void Configure(Command root, TextWriter stdout) => root.SetAction(parsed =>
     {
         float[,] weight = ExpertLoadGenerator.Generate(Layers, Experts, Seed);
         ClusterConfig c = s_cluster;
