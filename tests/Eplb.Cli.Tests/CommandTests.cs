@@ -93,7 +93,7 @@ public sealed class CommandTests : IDisposable
         XDocument doc = XDocument.Load(svg);
         XNamespace ns = "http://www.w3.org/2000/svg";
         doc.Root!.Name.Should().Be(ns + "svg");
-        List<XElement> slots = doc.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") == "slot").ToList();
+        List<XElement> slots = doc.Descendants(ns + "g").Where(IsSlot).ToList();
         slots.Should().HaveCount(288 * 4);
         slots.Select(s => (int)s.Attribute("data-layer")!).Distinct().Should().BeEquivalentTo([0, 1, 2, 7]);
         doc.Descendants(ns + "g").Count(g => (string?)g.Attribute("class") == "node").Should().Be(4);
@@ -107,8 +107,44 @@ public sealed class CommandTests : IDisposable
         string svg = _dir.File("plan.svg");
         CliRunner.Run("rebalance", "--weights", loads, "--replicas", "16", "--groups", "4", "--nodes", "2", "--gpus", "8", "--svg", svg).ExitCode.Should().Be(0);
 
-        XDocument.Load(svg).Descendants().Count(e => (string?)e.Attribute("class") == "slot").Should().Be(2 * 16);
+        XDocument.Load(svg).Descendants().Count(IsSlot).Should().Be(2 * 16);
     }
+
+    [Theory]
+    [InlineData(288, 8, 4, 32)]
+    [InlineData(320, 8, 40, 320)]
+    [InlineData(288, 8, 18, 144)]
+    public void Rebalance_SvgOfManyGpus_StaysReadableAndSaysWhatIsInIt(int replicas, int groups, int nodes, int gpus)
+    {
+        string loads = Generate("loads.npy", "--layers", "4", "--experts", "256");
+        string svg = _dir.File("plan.svg");
+        CliRunner.Run("rebalance", "--weights", loads, "--replicas", $"{replicas}", "--groups", $"{groups}", "--nodes", $"{nodes}", "--gpus", $"{gpus}", "--svg", svg)
+            .ExitCode.Should().Be(0);
+        RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(LoadReader.Read(loads, TextReader.Null).Pick(null).Values, 4, replicas, groups, nodes, gpus);
+
+        XDocument doc = XDocument.Load(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        ((int)doc.Root!.Attribute("width")!).Should().BeLessThan(1800, "nodes and GPUs wrap into rows");
+        doc.Descendants(ns + "g").Count(g => (string?)g.Attribute("class") == "legend").Should().Be(1);
+        doc.Descendants(ns + "text").Count(t => (string?)t.Attribute("class") == "layer-summary").Should().Be(4, "each drawn layer's balancedness");
+        doc.Descendants(ns + "text").Count(t => (string?)t.Attribute("class") == "gpu-load").Should().Be(4 * gpus, "each GPU's load in each layer");
+        foreach (XElement slot in doc.Descendants(ns + "g").Where(IsSlot))
+        {
+            int layer = (int)slot.Attribute("data-layer")!, expert = (int)slot.Attribute("data-expert")!;
+            bool replicated = plan.GetLogicalReplicaCount(layer)[expert] > 1;
+            ((string)slot.Attribute("class")!).Contains("replicated", StringComparison.Ordinal).Should().Be(replicated);
+        }
+
+        foreach (XElement gpu in doc.Descendants(ns + "g").Where(g => (string?)g.Attribute("class") == "gpu"))
+        {
+            // The label, about 0.6 em a character at 11 points, fits inside the GPU's box.
+            XElement box = gpu.Element(ns + "rect")!, label = gpu.Element(ns + "text")!;
+            double labelEnd = (double)label.Attribute("x")! + (label.Value.Length * 11 * 0.6);
+            labelEnd.Should().BeLessThanOrEqualTo((double)box.Attribute("x")! + (double)box.Attribute("width")!, label.Value);
+        }
+    }
+
+    private static bool IsSlot(XElement e) => ((string?)e.Attribute("class"))?.Split(' ').Contains("slot") == true;
 
     [Theory]
     [InlineData("series.json")]

@@ -35,6 +35,25 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void Rebalance_OutputDevStdout_ReachesTheProcessStandardOutput()
+    {
+        // A real process, whose /dev/stdout is the pipe this test reads: the plan arrives there, alone.
+        string tool = Path.Combine(AppContext.BaseDirectory, "Eplb.Cli.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", tool, "rebalance", "--weights", _loads, .. s_cluster, "--output", "/dev/stdout", "--format", "json"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+
+        process.ExitCode.Should().Be(0, process.StandardError.ReadToEnd());
+        stdout.Should().StartWith("{\"policy\"").And.NotContain("wrote");
+        new FileInfo("/dev/stdout").LinkTarget.Should().NotBeNull("/dev/stdout is still the link it was");
+    }
+
+    [Fact]
     public void Rebalance_OutputSymlink_WritesThroughToTheTargetAndKeepsTheLink()
     {
         string target = _dir.File("real-plan.json"), link = _dir.File("plan.json");
