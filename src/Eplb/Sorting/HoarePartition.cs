@@ -20,20 +20,20 @@ internal static class HoarePartition
     public static int Partition(ref ulong k, int first, int last) =>
         Vector256.IsHardwareAccelerated
             ? PartitionInBlocks(ref k, first, last)
-            : Partition(ref k, LibStdCxxSort.At(ref k, first), first + 1, last);
+            : Partition(ref k, KeyRow.At(ref k, first), first + 1, last);
 
     /// <summary>The scalar loop over <c>[lo, hi)</c>, the pivot excluded.</summary>
     private static int Partition(ref ulong k, ulong pivot, int lo, int hi)
     {
         while (true)
         {
-            while (SortKey.IsBefore(LibStdCxxSort.At(ref k, lo), pivot))
+            while (SortKey.IsBefore(KeyRow.At(ref k, lo), pivot))
             {
                 lo++;
             }
 
             hi--;
-            while (SortKey.IsBefore(pivot, LibStdCxxSort.At(ref k, hi)))
+            while (SortKey.IsBefore(pivot, KeyRow.At(ref k, hi)))
             {
                 hi--;
             }
@@ -43,7 +43,7 @@ internal static class HoarePartition
                 return lo;
             }
 
-            LibStdCxxSort.Swap(ref k, lo, hi);
+            KeyRow.Swap(ref k, lo, hi);
             lo++;
         }
     }
@@ -64,7 +64,7 @@ internal static class HoarePartition
     private static int PartitionInBlocks(ref ulong k, int first, int last)
     {
         const int Block = 8;
-        ulong pivot = LibStdCxxSort.At(ref k, first);
+        ulong pivot = KeyRow.At(ref k, first);
 
         // SortKey.IsBefore as vector compares, for any bits: a key stops the left scan when !(key > pivot | index
         // bits), that is, when it is not before the pivot; the right scan when (key | index bits) >= pivot, when the
@@ -116,7 +116,7 @@ internal static class HoarePartition
             {
                 int i = leftBlock + BitOperations.TrailingZeroCount(leftStops);
                 int j = rightBlock + 31 - BitOperations.LeadingZeroCount(rightStops);
-                LibStdCxxSort.Swap(ref k, i, j);
+                KeyRow.Swap(ref k, i, j);
                 leftStops &= leftStops - 1;
                 rightStops ^= 1u << (j - rightBlock);
             }

@@ -75,7 +75,7 @@ internal static class LeftoverRuns
                 | (Vector256.GreaterThan(a1, key + Vector256.GreaterThan(index, j1)).ExtractMostSignificantBits() << 4)
                 | (Vector256.GreaterThan(a2, key + Vector256.GreaterThan(index, j2)).ExtractMostSignificantBits() << 8)
                 | (Vector256.GreaterThan(a3, key + Vector256.GreaterThan(index, j3)).ExtractMostSignificantBits() << 12);
-            LibStdCxxSort.At(ref run, BitOperations.PopCount(ahead)) = copy[i];
+            KeyRow.At(ref run, BitOperations.PopCount(ahead)) = copy[i];
         }
     }
 
@@ -101,7 +101,7 @@ internal static class LeftoverRuns
             ulong ahead =
                 Vector512.GreaterThan(a0, key + Vector512.GreaterThan(index, j0)).ExtractMostSignificantBits()
                 | (Vector512.GreaterThan(a1, key + Vector512.GreaterThan(index, j1)).ExtractMostSignificantBits() << 8);
-            LibStdCxxSort.At(ref run, BitOperations.PopCount(ahead)) = copy[i];
+            KeyRow.At(ref run, BitOperations.PopCount(ahead)) = copy[i];
         }
     }
 
@@ -110,13 +110,13 @@ internal static class LeftoverRuns
     {
         for (int i = 1; i < n; i++)
         {
-            ulong value = LibStdCxxSort.At(ref k, i);
+            ulong value = KeyRow.At(ref k, i);
             if (SortKey.IsBefore(value, k))
             {
                 // move_backward [0, i) by one, then put the value first.
                 for (int j = i; j > 0; j--)
                 {
-                    LibStdCxxSort.At(ref k, j) = LibStdCxxSort.At(ref k, j - 1);
+                    KeyRow.At(ref k, j) = KeyRow.At(ref k, j - 1);
                 }
 
                 k = value;
@@ -125,14 +125,14 @@ internal static class LeftoverRuns
             {
                 // Unguarded: the first key is not after the value, so the scan stops.
                 int last = i, next = i - 1;
-                while (SortKey.IsBefore(value, LibStdCxxSort.At(ref k, next)))
+                while (SortKey.IsBefore(value, KeyRow.At(ref k, next)))
                 {
-                    LibStdCxxSort.At(ref k, last) = LibStdCxxSort.At(ref k, next);
+                    KeyRow.At(ref k, last) = KeyRow.At(ref k, next);
                     last = next;
                     next--;
                 }
 
-                LibStdCxxSort.At(ref k, last) = value;
+                KeyRow.At(ref k, last) = value;
             }
         }
     }

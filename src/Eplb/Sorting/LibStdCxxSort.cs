@@ -40,24 +40,13 @@ internal readonly struct LibStdCxxSort : IDescendingSort
         IntroSortLoop(ref k, 0, n, 2 * System.Numerics.BitOperations.Log2((uint)n));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ref ulong At(ref ulong k, int i) => ref Unsafe.Add(ref k, (nint)(uint)i);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Swap(ref ulong k, int i, int j)
-    {
-        ref ulong a = ref At(ref k, i);
-        ref ulong b = ref At(ref k, j);
-        (a, b) = (b, a);
-    }
-
     private static void IntroSortLoop(ref ulong k, int first, int last, int depthLimit)
     {
         while (last - first > Threshold)
         {
             if (depthLimit == 0)
             {
-                HeapSort(ref At(ref k, first), last - first);
+                HeapSort(ref KeyRow.At(ref k, first), last - first);
                 return;
             }
 
@@ -67,7 +56,7 @@ internal readonly struct LibStdCxxSort : IDescendingSort
             last = cut;
         }
 
-        LeftoverRuns.SortRun(ref At(ref k, first), last - first);
+        LeftoverRuns.SortRun(ref KeyRow.At(ref k, first), last - first);
     }
 
     // std::__unguarded_partition_pivot: median of (first+1, mid, last-1) moved to first, then Hoare.
@@ -80,7 +69,7 @@ internal readonly struct LibStdCxxSort : IDescendingSort
 
     private static void MoveMedianToFirst(ref ulong k, int result, int a, int b, int c)
     {
-        ulong va = At(ref k, a), vb = At(ref k, b), vc = At(ref k, c);
+        ulong va = KeyRow.At(ref k, a), vb = KeyRow.At(ref k, b), vc = KeyRow.At(ref k, c);
         int median;
         if (SortKey.IsBefore(va, vb))
         {
@@ -91,7 +80,7 @@ internal readonly struct LibStdCxxSort : IDescendingSort
             median = SortKey.IsBefore(va, vc) ? a : SortKey.IsBefore(vb, vc) ? c : b;
         }
 
-        Swap(ref k, result, median);
+        KeyRow.Swap(ref k, result, median);
     }
 
     // std::__partial_sort(first, last, last): make_heap then sort_heap, with libstdc++'s hole-moving heap.
@@ -104,7 +93,7 @@ internal readonly struct LibStdCxxSort : IDescendingSort
 
         for (int parent = (len - 2) / 2; ; parent--)
         {
-            AdjustHeap(ref k, parent, len, At(ref k, parent));
+            AdjustHeap(ref k, parent, len, KeyRow.At(ref k, parent));
             if (parent == 0)
             {
                 break;
@@ -113,8 +102,8 @@ internal readonly struct LibStdCxxSort : IDescendingSort
 
         for (int last = len - 1; last > 0; last--)
         {
-            ulong value = At(ref k, last);
-            At(ref k, last) = At(ref k, 0);
+            ulong value = KeyRow.At(ref k, last);
+            KeyRow.At(ref k, last) = KeyRow.At(ref k, 0);
             AdjustHeap(ref k, 0, last, value);
         }
     }
@@ -126,31 +115,31 @@ internal readonly struct LibStdCxxSort : IDescendingSort
         while (child < (len - 1) / 2)
         {
             child = 2 * (child + 1);
-            if (SortKey.IsBefore(At(ref k, child), At(ref k, child - 1)))
+            if (SortKey.IsBefore(KeyRow.At(ref k, child), KeyRow.At(ref k, child - 1)))
             {
                 child--;
             }
 
-            At(ref k, hole) = At(ref k, child);
+            KeyRow.At(ref k, hole) = KeyRow.At(ref k, child);
             hole = child;
         }
 
         if ((len & 1) == 0 && child == (len - 2) / 2)
         {
             child = 2 * (child + 1);
-            At(ref k, hole) = At(ref k, child - 1);
+            KeyRow.At(ref k, hole) = KeyRow.At(ref k, child - 1);
             hole = child - 1;
         }
 
         // std::__push_heap
         int parent = (hole - 1) / 2;
-        while (hole > top && SortKey.IsBefore(At(ref k, parent), value))
+        while (hole > top && SortKey.IsBefore(KeyRow.At(ref k, parent), value))
         {
-            At(ref k, hole) = At(ref k, parent);
+            KeyRow.At(ref k, hole) = KeyRow.At(ref k, parent);
             hole = parent;
             parent = (hole - 1) / 2;
         }
 
-        At(ref k, hole) = value;
+        KeyRow.At(ref k, hole) = value;
     }
 }

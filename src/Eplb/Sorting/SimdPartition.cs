@@ -35,7 +35,7 @@ internal static class SimdPartition
         Debug.Assert(lanes is 4 or 8, "x86-simd-sort's 64-bit key-value vectors hold 8 (AVX-512) or 4 (AVX2) keys");
 
         // The original tracks the least and greatest key of the range while it partitions; they are the same before.
-        ReadOnlySpan<ulong> range = MemoryMarshal.CreateReadOnlySpan(ref X86SimdSort.At(ref k, left), right - left);
+        ReadOnlySpan<ulong> range = MemoryMarshal.CreateReadOnlySpan(ref KeyRow.At(ref k, left), right - left);
         smallest = X86SimdSort.Load(TensorPrimitives.Min(range));
         biggest = X86SimdSort.Load(TensorPrimitives.Max(range));
         int block = right - left <= 8 * Unroll * lanes ? lanes : Unroll * lanes;
@@ -43,10 +43,10 @@ internal static class SimdPartition
         // Leading keys one at a time, until the rest is whole blocks.
         for (int i = (right - left) % block; i > 0; i--)
         {
-            if (X86SimdSort.Load(X86SimdSort.At(ref k, left)) >= pivot)
+            if (X86SimdSort.Load(KeyRow.At(ref k, left)) >= pivot)
             {
                 right--;
-                X86SimdSort.Swap(ref k, left, right);
+                KeyRow.Swap(ref k, left, right);
             }
             else
             {
@@ -107,7 +107,7 @@ internal static class SimdPartition
 
     private static Span<ulong> Copy(ref ulong k, int start, int count, Span<ulong> destination)
     {
-        MemoryMarshal.CreateReadOnlySpan(ref X86SimdSort.At(ref k, start), count).CopyTo(destination);
+        MemoryMarshal.CreateReadOnlySpan(ref KeyRow.At(ref k, start), count).CopyTo(destination);
         return destination.Slice(0, count);
     }
 
@@ -150,15 +150,15 @@ internal static class SimdPartition
                 ulong key = vector[lane];
                 if (X86SimdSort.Load(key) < pivot)
                 {
-                    X86SimdSort.At(ref k, below++) = key;
+                    KeyRow.At(ref k, below++) = key;
                 }
                 else if (_reversesRight)
                 {
-                    X86SimdSort.At(ref k, above--) = key;
+                    KeyRow.At(ref k, above--) = key;
                 }
                 else
                 {
-                    X86SimdSort.At(ref k, above++) = key;
+                    KeyRow.At(ref k, above++) = key;
                 }
             }
 

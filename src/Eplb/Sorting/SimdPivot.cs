@@ -38,7 +38,7 @@ internal readonly struct SimdPivot(uint load, SimdPivotKind kind)
         {
             for (int lane = 0; lane < lanes; lane++)
             {
-                sorted[(block * lanes) + lane] = X86SimdSort.At(ref k, left + (delta * block) + lane);
+                sorted[(block * lanes) + lane] = KeyRow.At(ref k, left + (delta * block) + lane);
             }
         }
 
@@ -59,7 +59,7 @@ internal readonly struct SimdPivot(uint load, SimdPivotKind kind)
     private static SimdPivot NearConstant(ref ulong k, uint common, int left, int right)
     {
         int index = left;
-        while (index <= right && X86SimdSort.Load(X86SimdSort.At(ref k, index)) == common)
+        while (index <= right && X86SimdSort.Load(KeyRow.At(ref k, index)) == common)
         {
             index++;
         }
@@ -69,8 +69,8 @@ internal readonly struct SimdPivot(uint load, SimdPivotKind kind)
             return new SimdPivot(common, SimdPivotKind.Sorted);
         }
 
-        uint value1 = X86SimdSort.Load(X86SimdSort.At(ref k, index));
-        while (index <= right && X86SimdSort.Load(X86SimdSort.At(ref k, index)) is uint v && (v == common || v == value1))
+        uint value1 = X86SimdSort.Load(KeyRow.At(ref k, index));
+        while (index <= right && X86SimdSort.Load(KeyRow.At(ref k, index)) is uint v && (v == common || v == value1))
         {
             index++;
         }
@@ -81,7 +81,7 @@ internal readonly struct SimdPivot(uint load, SimdPivotKind kind)
             return new SimdPivot(Math.Max(value1, common), SimdPivotKind.OnlyTwoValues);
         }
 
-        uint value2 = X86SimdSort.Load(X86SimdSort.At(ref k, index));
+        uint value2 = X86SimdSort.Load(KeyRow.At(ref k, index));
         return new SimdPivot(Math.Max(Math.Min(value1, value2), Math.Min(Math.Max(value1, value2), common)), SimdPivotKind.Normal);
     }
 

@@ -44,30 +44,19 @@ internal static class X86SimdSort
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint Load(ulong key) => (uint)(key >> 32);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ref ulong At(ref ulong k, int i) => ref Unsafe.Add(ref k, (nint)(uint)i);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Swap(ref ulong k, int i, int j)
-    {
-        ref ulong a = ref At(ref k, i);
-        ref ulong b = ref At(ref k, j);
-        (a, b) = (b, a);
-    }
-
     // kvsort_: [left, right] inclusive.
     private static void Sort(ref ulong k, int left, int right, int depth, int lanes)
     {
         if (depth <= 0)
         {
-            HeapSort(ref At(ref k, left), right - left + 1);
+            HeapSort(ref KeyRow.At(ref k, left), right - left + 1);
             return;
         }
 
         int count = right + 1 - left;
         if (count <= NetworkMax)
         {
-            BitonicNetwork.SortAscending(ref At(ref k, left), count);
+            BitonicNetwork.SortAscending(ref KeyRow.At(ref k, left), count);
             return;
         }
 
@@ -112,7 +101,7 @@ internal static class X86SimdSort
 
         for (int end = size - 1; end > 0; end--)
         {
-            Swap(ref k, 0, end);
+            KeyRow.Swap(ref k, 0, end);
             Sift(ref k, 0, end);
         }
     }
@@ -127,17 +116,17 @@ internal static class X86SimdSort
                 return;
             }
 
-            if (child + 1 < size && Load(At(ref k, child)) < Load(At(ref k, child + 1)))
+            if (child + 1 < size && Load(KeyRow.At(ref k, child)) < Load(KeyRow.At(ref k, child + 1)))
             {
                 child++;
             }
 
-            if (Load(At(ref k, child)) < Load(At(ref k, root)))
+            if (Load(KeyRow.At(ref k, child)) < Load(KeyRow.At(ref k, root)))
             {
                 return;
             }
 
-            Swap(ref k, root, child);
+            KeyRow.Swap(ref k, root, child);
             root = child;
         }
     }
