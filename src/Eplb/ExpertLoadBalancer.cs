@@ -44,17 +44,20 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's <c>log2phy</c> would exceed the largest array .NET can allocate.</exception>
     public static RebalancePlan RebalanceExperts(ReadOnlyTensorSpan<float> weight, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
         (int layers, int experts) = LoadRows.ShapeOf(weight);
-        RebalanceShape shape = RebalanceShape.Validate(layers, experts, numReplicas, numGroups, numNodes, numGpus);
+        options ??= RebalanceOptions.Default;
+        RebalanceShape shape = RebalanceShape.Validate(layers, experts, numReplicas, numGroups, numNodes, numGpus)
+            .WithUnavailableGpus(options.UnavailableGpus, nameof(options));
         float[]? copy = null;
         try
         {
             ReadOnlySpan<float> rows = LoadRows.Read(weight, ref copy);
             ThrowHelper.ThrowIfInvalidLoads(rows, experts, nameof(weight));
-            return Rebalance(rows, shape, options ?? RebalanceOptions.Default);
+            return Rebalance(rows, shape, options);
         }
         finally
         {
@@ -80,6 +83,7 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's <c>log2phy</c> would exceed the largest array .NET can allocate.</exception>
     public static RebalancePlan RebalanceExperts(float[,] weight, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
@@ -108,12 +112,15 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
     /// <exception cref="ArgumentException">The plan's <c>log2phy</c> would exceed the largest array .NET can allocate.</exception>
     public static RebalancePlan RebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus, RebalanceOptions? options = null)
     {
-        RebalanceShape shape = ValidateShape(weight, numLayers, numReplicas, numGroups, numNodes, numGpus);
+        options ??= RebalanceOptions.Default;
+        RebalanceShape shape = ValidateShape(weight, numLayers, numReplicas, numGroups, numNodes, numGpus)
+            .WithUnavailableGpus(options.UnavailableGpus, nameof(options));
         ThrowHelper.ThrowIfInvalidLoads(weight, shape.Experts, nameof(weight));
-        return Rebalance(weight, shape, options ?? RebalanceOptions.Default);
+        return Rebalance(weight, shape, options);
     }
 
     /// <summary>
@@ -132,7 +139,7 @@ public static class ExpertLoadBalancer
     /// always suffices, and with a buffer that large the plan is written straight into the destinations.
     /// </param>
     /// <param name="logicalReplicaCount">Receives <c>logcnt</c>, <c>[layers, logicalExperts]</c> row-major.</param>
-    /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>, or 0 when the method returns <see langword="false"/>.</param>
+    /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>: the most replicas of any expert — also when the method returns <see langword="false"/>, so that a caller can size the buffer and call again.</param>
     /// <param name="options">What to plan and how to run; <see langword="null"/> for <see cref="RebalanceOptions.Default"/>.</param>
     /// <returns><see langword="false"/>, with nothing written, when a destination is too small.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is not two-dimensional.</exception>
@@ -145,12 +152,15 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
     /// <exception cref="ArgumentException">A destination overlaps another destination or <paramref name="weight"/>.</exception>
     public static bool TryRebalanceExperts(ReadOnlyTensorSpan<float> weight, int numReplicas, int numGroups, int numNodes, int numGpus,
         Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount, RebalanceOptions? options = null)
     {
         (int layers, int experts) = LoadRows.ShapeOf(weight);
-        RebalanceShape shape = RebalanceShape.Validate(layers, experts, numReplicas, numGroups, numNodes, numGpus);
+        options ??= RebalanceOptions.Default;
+        RebalanceShape shape = RebalanceShape.Validate(layers, experts, numReplicas, numGroups, numNodes, numGpus)
+            .WithUnavailableGpus(options.UnavailableGpus, nameof(options));
         ThrowIfDestinationsOverlap(physicalToLogical, logicalToPhysical, logicalReplicaCount);
         LoadRows.ThrowIfOverlapping(physicalToLogical, nameof(physicalToLogical), weight);
         LoadRows.ThrowIfOverlapping(logicalToPhysical, nameof(logicalToPhysical), weight);
@@ -160,7 +170,7 @@ public static class ExpertLoadBalancer
         {
             ReadOnlySpan<float> rows = LoadRows.Read(weight, ref copy);
             ThrowHelper.ThrowIfInvalidLoads(rows, experts, nameof(weight));
-            return TryRebalance(rows, shape, options ?? RebalanceOptions.Default, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount);
+            return TryRebalance(rows, shape, options, physicalToLogical, logicalToPhysical, 0, logicalReplicaCount, out maxReplicaCount);
         }
         finally
         {
@@ -185,7 +195,7 @@ public static class ExpertLoadBalancer
     /// always suffices, and with a buffer that large the plan is written straight into the destinations.
     /// </param>
     /// <param name="logicalReplicaCount">Receives <c>logcnt</c>, <c>[layers, logicalExperts]</c> row-major.</param>
-    /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>, or 0 when the method returns <see langword="false"/>.</param>
+    /// <param name="maxReplicaCount">The last dimension of <c>log2phy</c>: the most replicas of any expert — also when the method returns <see langword="false"/>, so that a caller can size the buffer and call again.</param>
     /// <param name="options">What to plan and how to run; <see langword="null"/> for <see cref="RebalanceOptions.Default"/>.</param>
     /// <returns><see langword="false"/>, with nothing written, when a destination is too small.</returns>
     /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
@@ -199,17 +209,74 @@ public static class ExpertLoadBalancer
     /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
     /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
     /// <exception cref="ArgumentException">A destination overlaps another destination or <paramref name="weight"/>.</exception>
     public static bool TryRebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus,
         Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount, RebalanceOptions? options = null)
     {
-        RebalanceShape shape = ValidateShape(weight, numLayers, numReplicas, numGroups, numNodes, numGpus);
+        options ??= RebalanceOptions.Default;
+        RebalanceShape shape = ValidateShape(weight, numLayers, numReplicas, numGroups, numNodes, numGpus)
+            .WithUnavailableGpus(options.UnavailableGpus, nameof(options));
         ThrowIfDestinationsOverlap(physicalToLogical, logicalToPhysical, logicalReplicaCount);
         ThrowHelper.ThrowIfOverlapping(physicalToLogical, nameof(physicalToLogical), weight, nameof(weight));
         ThrowHelper.ThrowIfOverlapping(logicalToPhysical, nameof(logicalToPhysical), weight, nameof(weight));
         ThrowHelper.ThrowIfOverlapping(logicalReplicaCount, nameof(logicalReplicaCount), weight, nameof(weight));
         ThrowHelper.ThrowIfInvalidLoads(weight, shape.Experts, nameof(weight));
-        return TryRebalance(weight, shape, options ?? RebalanceOptions.Default, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount);
+        return TryRebalance(weight, shape, options, physicalToLogical, logicalToPhysical, 0, logicalReplicaCount, out maxReplicaCount);
+    }
+
+    /// <summary>
+    /// Computes a placement into caller-provided buffers with <c>log2phy</c> at a fixed width, as servers keep it so
+    /// that their device buffers never change shape (vLLM: <c>[layers, experts, num_redundant + 1]</c>); allocates
+    /// nothing in steady state.
+    /// </summary>
+    /// <param name="weight">Loads, row-major: layer <c>l</c>'s experts are <c>weight[l*E .. l*E+E-1]</c>.</param>
+    /// <param name="numLayers">The number of layers; the expert count is <c>weight.Length / numLayers</c>.</param>
+    /// <param name="numReplicas">Physical expert slots per layer (<c>num_replicas</c>): at least the expert count, a multiple of <paramref name="numGpus"/>, at most <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</param>
+    /// <param name="numGroups">Expert groups (<c>num_groups</c>); under the hierarchical policy it must divide the expert count.</param>
+    /// <param name="numNodes">Server nodes (<c>num_nodes</c>).</param>
+    /// <param name="numGpus">GPUs in all (<c>num_gpus</c>): a multiple of <paramref name="numNodes"/>.</param>
+    /// <param name="physicalToLogical">Receives <c>phy2log</c>, <c>[layers, numReplicas]</c> row-major.</param>
+    /// <param name="logicalToPhysical">
+    /// Receives <c>log2phy</c> as <c>[layers, logicalExperts, logicalToPhysicalWidth]</c>, <c>-1</c> padded: at least
+    /// <c>layers * logicalExperts * logicalToPhysicalWidth</c> long.
+    /// </param>
+    /// <param name="logicalToPhysicalWidth">
+    /// The last dimension of <c>log2phy</c>. <c>numReplicas - logicalExperts + 1</c> (the redundant slots plus one)
+    /// always suffices; a narrower width works while no expert gets more replicas than it holds.
+    /// </param>
+    /// <param name="logicalReplicaCount">Receives <c>logcnt</c>, <c>[layers, logicalExperts]</c> row-major.</param>
+    /// <param name="maxReplicaCount">The most replicas of any expert: the width the plan needs — also when the method returns <see langword="false"/>.</param>
+    /// <param name="options">What to plan and how to run; <see langword="null"/> for <see cref="RebalanceOptions.Default"/>.</param>
+    /// <returns><see langword="false"/>, with nothing written, when a destination is too small or the width too narrow for the plan.</returns>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numLayers"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="numLayers"/> does not divide the length of <paramref name="weight"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReplicas"/>, <paramref name="numGroups"/>, <paramref name="numNodes"/> or <paramref name="numGpus"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReplicas"/> is smaller than the number of logical experts.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReplicas"/> is greater than <see cref="RebalanceLimits.MaxPhysicalExperts"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="numGpus"/> is not a multiple of <paramref name="numNodes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="numReplicas"/> is not a multiple of <paramref name="numGpus"/>.</exception>
+    /// <exception cref="ArgumentException">Under the hierarchical policy, <paramref name="numGroups"/> does not divide the number of logical experts.</exception>
+    /// <exception cref="ArgumentException">Layers × <paramref name="numReplicas"/> exceeds <see cref="Array.MaxLength"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="logicalToPhysicalWidth"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> holds a NaN, infinite or negative load.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names an unavailable GPU outside <c>[0, numGpus)</c> or twice, or leaves fewer healthy slots than logical experts.</exception>
+    /// <exception cref="ArgumentException">A destination overlaps another destination or <paramref name="weight"/>.</exception>
+    public static bool TryRebalanceExperts(ReadOnlySpan<float> weight, int numLayers, int numReplicas, int numGroups, int numNodes, int numGpus,
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, int logicalToPhysicalWidth, Span<int> logicalReplicaCount, out int maxReplicaCount,
+        RebalanceOptions? options = null)
+    {
+        options ??= RebalanceOptions.Default;
+        RebalanceShape shape = ValidateShape(weight, numLayers, numReplicas, numGroups, numNodes, numGpus)
+            .WithUnavailableGpus(options.UnavailableGpus, nameof(options));
+        ThrowHelper.ThrowIfNotPositive(logicalToPhysicalWidth, nameof(logicalToPhysicalWidth));
+        ThrowIfDestinationsOverlap(physicalToLogical, logicalToPhysical, logicalReplicaCount);
+        ThrowHelper.ThrowIfOverlapping(physicalToLogical, nameof(physicalToLogical), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(logicalToPhysical, nameof(logicalToPhysical), weight, nameof(weight));
+        ThrowHelper.ThrowIfOverlapping(logicalReplicaCount, nameof(logicalReplicaCount), weight, nameof(weight));
+        ThrowHelper.ThrowIfInvalidLoads(weight, shape.Experts, nameof(weight));
+        return TryRebalance(weight, shape, options, physicalToLogical, logicalToPhysical, logicalToPhysicalWidth, logicalReplicaCount, out maxReplicaCount);
     }
 
     // The one place options choose the placer, and through its type the sort that breaks ties: each combination is
@@ -222,11 +289,11 @@ public static class ExpertLoadBalancer
     };
 
     private static bool TryRebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount) => options.TieOrder switch
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, int width, Span<int> logicalReplicaCount, out int maxReplicaCount) => options.TieOrder switch
     {
-        TieOrder.X86SimdSortAvx512 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
-        TieOrder.X86SimdSortAvx2 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
-        _ => RebalanceDriver.TryRebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, logicalReplicaCount, out maxReplicaCount),
+        TieOrder.X86SimdSortAvx512 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        TieOrder.X86SimdSortAvx2 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        _ => RebalanceDriver.TryRebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
     };
 
     // The sizes of row-major loads; the loads themselves are checked once the destinations are.

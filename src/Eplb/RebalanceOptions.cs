@@ -11,6 +11,7 @@ public sealed class RebalanceOptions
 {
     private readonly int _maxDegreeOfParallelism = 1;
     private readonly TieOrder _tieOrder = TieOrder.LibStdCxx;
+    private readonly int[] _unavailableGpus = [];
 
     /// <summary>The default: the reference algorithm, libstdc++'s tie order, on one thread, the caller's.</summary>
     public static RebalanceOptions Default { get; } = new();
@@ -57,6 +58,49 @@ public sealed class RebalanceOptions
             }
 
             _maxDegreeOfParallelism = value;
+        }
+    }
+
+    /// <summary>
+    /// GPUs out of service (failed, drained): the plan gives them no replica — their slots hold <c>-1</c> in
+    /// <c>phy2log</c> and appear nowhere in <c>log2phy</c> — and spreads the load over the others. Changes the plan.
+    /// Empty by default.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The plan is then exactly the reference's global plan for the healthy GPUs' slots (<c>numReplicas</c> less the
+    /// unavailable GPUs' share, on <c>numGpus</c> less their number of GPUs), with each healthy GPU's slots moved to
+    /// its own number: every expert keeps at least one replica, and the balance is the reference's for that many GPUs.
+    /// </para>
+    /// <para>
+    /// The hierarchical policy does not apply while a GPU is out: its node would hold fewer GPUs than the others, and
+    /// the reference packs equal nodes only. The plan is global (<see cref="RebalancePlan.Policy"/> says so), so a
+    /// group's experts may span nodes until the GPU returns; <see cref="PlanRelabelling"/> then keeps as many
+    /// replicas where they were as it can.
+    /// </para>
+    /// <para>
+    /// Ids are checked when a plan is made: each within <c>[0, numGpus)</c>, none twice, and the healthy GPUs' slots
+    /// at least the number of logical experts — else an <see cref="ArgumentException"/> for <c>options</c>.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value holds a negative GPU id.</exception>
+    public IReadOnlyList<int> UnavailableGpus
+    {
+        get => _unavailableGpus;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            int[] gpus = [.. value];
+            foreach (int gpu in gpus)
+            {
+                if (gpu < 0)
+                {
+                    ThrowHelper.ThrowOutOfRange(nameof(UnavailableGpus), gpu, $"UnavailableGpus must hold GPU ids, which are not negative, but holds {gpu}.");
+                }
+            }
+
+            _unavailableGpus = gpus;
         }
     }
 

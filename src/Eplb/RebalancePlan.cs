@@ -17,9 +17,11 @@ public sealed class RebalancePlan
     private readonly int[] _logicalToPhysical;
     private readonly int[] _logicalReplicaCount;
 
-    internal RebalancePlan(int numLayers, int numLogicalExperts, int numPhysicalExperts, int maxReplicaCount, RebalancePolicy policy,
+    internal RebalancePlan(int numLayers, int numLogicalExperts, int numPhysicalExperts, int numGpus, int numNodes, int maxReplicaCount, RebalancePolicy policy,
         int[] physicalToLogical, int[] logicalToPhysical, int[] logicalReplicaCount)
     {
+        NumGpus = numGpus;
+        NumNodes = numNodes;
         NumLayers = numLayers;
         NumLogicalExperts = numLogicalExperts;
         NumPhysicalExperts = numPhysicalExperts;
@@ -38,6 +40,12 @@ public sealed class RebalancePlan
 
     /// <summary>The number of physical expert slots per layer (<c>num_replicas</c>).</summary>
     public int NumPhysicalExperts { get; }
+
+    /// <summary>The GPUs the plan places slots on (<c>num_gpus</c>).</summary>
+    public int NumGpus { get; }
+
+    /// <summary>The nodes the GPUs are in (<c>num_nodes</c>, as the caller gave it, under either policy).</summary>
+    public int NumNodes { get; }
 
     /// <summary>
     /// The largest replica count of any expert in any layer: the last dimension of <see cref="LogicalToPhysical"/>
@@ -63,6 +71,12 @@ public sealed class RebalancePlan
     /// <c>logcnt</c>, <c>[NumLayers, NumLogicalExperts]</c>: how many replicas each logical expert has (at least one).
     /// </summary>
     public ReadOnlyTensorSpan<int> LogicalReplicaCount => new(_logicalReplicaCount, [NumLayers, NumLogicalExperts]);
+
+    internal ReadOnlySpan<int> PhysicalToLogicalSpan => _physicalToLogical;
+
+    internal ReadOnlySpan<int> LogicalToPhysicalSpan => _logicalToPhysical;
+
+    internal ReadOnlySpan<int> LogicalReplicaCountSpan => _logicalReplicaCount;
 
     /// <summary>One layer's row of <see cref="PhysicalToLogical"/>: the logical expert of each physical slot.</summary>
     /// <param name="layer">The layer, <c>0 &lt;= layer &lt; NumLayers</c>.</param>

@@ -46,7 +46,7 @@ public class DriverTests
         RebalancePlan expected = RebalanceDriver.Rebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default);
         int[] p2l = new int[80], l2p = new int[logicalToPhysicalLength], cnt = new int[30];
 
-        RebalanceDriver.TryRebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default, p2l, l2p, cnt, out int max).Should().BeTrue();
+        RebalanceDriver.TryRebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default, p2l, l2p, 0, cnt, out int max).Should().BeTrue();
 
         max.Should().Be(3);
         p2l.Should().Equal(PlanAssertions.ToArray(expected.PhysicalToLogical));
@@ -59,9 +59,9 @@ public class DriverTests
     {
         int[] p2l = Filled(80), l2p = Filled(89), cnt = Filled(30);
 
-        RebalanceDriver.TryRebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default, p2l, l2p, cnt, out int max).Should().BeFalse();
+        RebalanceDriver.TryRebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default, p2l, l2p, 0, cnt, out int max).Should().BeFalse();
 
-        max.Should().Be(0);
+        max.Should().Be(RebalanceDriver.Rebalance<RotatingPlacer>(new float[30], s_shape, RebalanceOptions.Default).MaxReplicaCount, "the width the plan needs");
         p2l.Concat(l2p).Concat(cnt).Should().OnlyContain(x => x == 42);
     }
 

@@ -10,10 +10,14 @@ internal static class LogicalToPhysicalMap
     /// Fills <paramref name="logicalToPhysical"/>, <c>[layers, experts, maxReplicaCount]</c>, from each slot's expert
     /// and replica rank. Each layer's block is filled with <c>-1</c> just before its scatter, while it is still in cache.
     /// </summary>
-    public static void Fill(ReadOnlySpan<int> physicalToLogical, ReadOnlySpan<int> replicaRank, in RebalanceShape shape, int maxReplicaCount, Span<int> logicalToPhysical)
+    public static void Fill(ReadOnlySpan<int> physicalToLogical, ReadOnlySpan<int> replicaRank, in RebalanceShape shape, int maxReplicaCount, Span<int> logicalToPhysical) =>
+        Fill(physicalToLogical, replicaRank, shape.Layers, shape.Experts, shape.Replicas, maxReplicaCount, logicalToPhysical);
+
+    /// <inheritdoc cref="Fill(ReadOnlySpan{int}, ReadOnlySpan{int}, in RebalanceShape, int, Span{int})"/>
+    /// <remarks>Slots holding -1 (on unavailable GPUs) appear nowhere.</remarks>
+    public static void Fill(ReadOnlySpan<int> physicalToLogical, ReadOnlySpan<int> replicaRank, int layers, int e, int p, int maxReplicaCount, Span<int> logicalToPhysical)
     {
-        int e = shape.Experts, p = shape.Replicas;
-        for (int layer = 0; layer < shape.Layers; layer++)
+        for (int layer = 0; layer < layers; layer++)
         {
             Span<int> layerMap = logicalToPhysical.Slice(layer * e * maxReplicaCount, e * maxReplicaCount);
             layerMap.Fill(-1);
@@ -21,7 +25,10 @@ internal static class LogicalToPhysicalMap
             ReadOnlySpan<int> ranks = replicaRank.Slice(layer * p, p);
             for (int slot = 0; slot < slots.Length; slot++)
             {
-                layerMap[(slots[slot] * maxReplicaCount) + ranks[slot]] = slot;
+                if (slots[slot] >= 0)
+                {
+                    layerMap[(slots[slot] * maxReplicaCount) + ranks[slot]] = slot;
+                }
             }
         }
     }

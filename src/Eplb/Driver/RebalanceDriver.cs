@@ -22,14 +22,14 @@ internal static class RebalanceDriver
         int[] ranks = Scratch.Rent<int>(shape.Slots);
         try
         {
-            LayerScheduler.PlaceLayers<TPlacer>(weight, shape, options, physicalToLogical, ranks, logicalReplicaCount);
+            PlaceLayers<TPlacer>(weight, shape, options, physicalToLogical, ranks, logicalReplicaCount);
             int maxReplicaCount = TensorPrimitives.Max<int>(logicalReplicaCount);
 
             // log2phy's last dimension is known only now; the replica counts make this overflow implausible, not impossible.
             ThrowHelper.ThrowIfProductTooLarge(shape.Entries, maxReplicaCount, nameof(weight));
             int[] logicalToPhysical = GC.AllocateUninitializedArray<int>(shape.Entries * maxReplicaCount);
             LogicalToPhysicalMap.Fill(physicalToLogical, ranks, shape, maxReplicaCount, logicalToPhysical);
-            return new RebalancePlan(shape.Layers, shape.Experts, shape.Replicas, maxReplicaCount, shape.Policy,
+            return new RebalancePlan(shape.Layers, shape.Experts, shape.Replicas, shape.Gpus, shape.RequestedNodes, maxReplicaCount, shape.Policy,
                 physicalToLogical, logicalToPhysical, logicalReplicaCount);
         }
         finally
@@ -39,23 +39,24 @@ internal static class RebalanceDriver
     }
 
     /// <summary>
-    /// Plans every layer into the caller's buffers; <see langword="false"/>, with nothing written, when one is too small.
-    /// The buffers must not overlap each other or the loads (callers check).
+    /// Plans every layer into the caller's buffers; <see langword="false"/>, with nothing written, when one is too
+    /// small. <c>log2phy</c> is written <paramref name="logicalToPhysicalWidth"/> wide, or exactly as wide as the plan
+    /// needs when it is 0. Either way <paramref name="maxReplicaCount"/> is the width the plan needs. The buffers must
+    /// not overlap each other or the loads (callers check).
     /// </summary>
     public static bool TryRebalance<TPlacer>(ReadOnlySpan<float> weight, in RebalanceShape shape, RebalanceOptions options,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, Span<int> logicalReplicaCount, out int maxReplicaCount)
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, int logicalToPhysicalWidth, Span<int> logicalReplicaCount, out int maxReplicaCount)
         where TPlacer : struct, ILayerPlacer<TPlacer>
     {
-        maxReplicaCount = 0;
         int slots = shape.Slots, entries = shape.Entries;
-        if (physicalToLogical.Length < slots || logicalReplicaCount.Length < entries)
-        {
-            return false;
-        }
+        bool fits = physicalToLogical.Length >= slots && logicalReplicaCount.Length >= entries;
 
-        // A log2phy buffer of worst-case size cannot turn out too small, so the plan goes straight into the
+        // When log2phy is wide and long enough for any loads the call cannot fail, and the plan goes straight into the
         // destinations; otherwise it is staged, because a failed call must write nothing.
-        bool staged = logicalToPhysical.Length < WorstCaseLogicalToPhysicalLength(shape);
+        long worstWidth = WorstCaseReplicaCount(shape);
+        bool staged = !fits || (logicalToPhysicalWidth == 0
+            ? logicalToPhysical.Length < entries * worstWidth
+            : logicalToPhysicalWidth < worstWidth || logicalToPhysical.Length < (long)entries * logicalToPhysicalWidth);
         int[] ranks = Scratch.Rent<int>(slots);
         int[]? stagedSlots = staged ? Scratch.Rent<int>(slots) : null;
         int[]? stagedCounts = staged ? Scratch.Rent<int>(entries) : null;
@@ -63,9 +64,10 @@ internal static class RebalanceDriver
         {
             Span<int> p2l = staged ? stagedSlots.AsSpan(0, slots) : physicalToLogical.Slice(0, slots);
             Span<int> counts = staged ? stagedCounts.AsSpan(0, entries) : logicalReplicaCount.Slice(0, entries);
-            LayerScheduler.PlaceLayers<TPlacer>(weight, shape, options, p2l, ranks, counts);
-            int max = TensorPrimitives.Max<int>(counts);
-            if ((long)entries * max > logicalToPhysical.Length)
+            PlaceLayers<TPlacer>(weight, shape, options, p2l, ranks, counts);
+            maxReplicaCount = TensorPrimitives.Max<int>(counts);
+            int width = logicalToPhysicalWidth == 0 ? maxReplicaCount : logicalToPhysicalWidth;
+            if (!fits || width < maxReplicaCount || (long)entries * width > logicalToPhysical.Length)
             {
                 return false;
             }
@@ -76,8 +78,7 @@ internal static class RebalanceDriver
                 counts.CopyTo(logicalReplicaCount);
             }
 
-            LogicalToPhysicalMap.Fill(p2l, ranks, shape, max, logicalToPhysical.Slice(0, entries * max));
-            maxReplicaCount = max;
+            LogicalToPhysicalMap.Fill(p2l, ranks, shape, width, logicalToPhysical.Slice(0, entries * width));
             return true;
         }
         finally
@@ -88,6 +89,44 @@ internal static class RebalanceDriver
         }
     }
 
-    /// <summary>A <c>log2phy</c> length that suffices for any loads: no expert has more than <c>P - E + 1</c> replicas.</summary>
-    public static long WorstCaseLogicalToPhysicalLength(in RebalanceShape shape) => (long)shape.Entries * (shape.Replicas - shape.Experts + 1);
+    /// <summary>The most replicas any expert can get: <c>P - E + 1</c> of the slots in use (healthy GPUs' only).</summary>
+    public static int WorstCaseReplicaCount(in RebalanceShape shape) => shape.Placed.Replicas - shape.Experts + 1;
+
+    // With unavailable GPUs the placer plans the healthy GPUs' slots, numbered densely, and each healthy GPU's slots are
+    // then moved to its own number; the slots of unavailable GPUs hold -1 and rank nothing.
+    private static void PlaceLayers<TPlacer>(ReadOnlySpan<float> weight, in RebalanceShape shape, RebalanceOptions options,
+        Span<int> physicalToLogical, Span<int> replicaRank, Span<int> logicalReplicaCount)
+        where TPlacer : struct, ILayerPlacer<TPlacer>
+    {
+        if (!shape.HasUnavailableGpus)
+        {
+            LayerScheduler.PlaceLayers<TPlacer>(weight, shape, options, physicalToLogical, replicaRank, logicalReplicaCount);
+            return;
+        }
+
+        RebalanceShape placed = shape.Placed;
+        int[] placedSlots = Scratch.Rent<int>(placed.Slots), placedRanks = Scratch.Rent<int>(placed.Slots);
+        try
+        {
+            LayerScheduler.PlaceLayers<TPlacer>(weight, placed, options, placedSlots, placedRanks, logicalReplicaCount);
+            physicalToLogical.Slice(0, shape.Slots).Fill(-1);
+            replicaRank.Slice(0, shape.Slots).Clear();
+            ReadOnlySpan<int> healthy = shape.HealthyGpus;
+            int perGpu = shape.SlotsPerGpu;
+            for (int layer = 0; layer < shape.Layers; layer++)
+            {
+                for (int k = 0; k < healthy.Length; k++)
+                {
+                    int from = (layer * placed.Replicas) + (k * perGpu), to = (layer * shape.Replicas) + (healthy[k] * perGpu);
+                    placedSlots.AsSpan(from, perGpu).CopyTo(physicalToLogical.Slice(to, perGpu));
+                    placedRanks.AsSpan(from, perGpu).CopyTo(replicaRank.Slice(to, perGpu));
+                }
+            }
+        }
+        finally
+        {
+            Scratch.Return(placedSlots);
+            Scratch.Return(placedRanks);
+        }
+    }
 }

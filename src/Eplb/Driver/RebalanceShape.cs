@@ -7,19 +7,23 @@ namespace Eplb;
 /// <c>rebalance_experts</c> runs <c>rebalance_experts_hierarchical</c> with the caller's groups and nodes when the
 /// node count divides the group count, and with one group and one node otherwise (the global policy).
 /// <see cref="Groups"/> and <see cref="Nodes"/> are what that procedure is called with; the caller's values stay in
-/// <see cref="RequestedGroups"/> and <see cref="RequestedNodes"/>.
+/// <see cref="RequestedGroups"/> and <see cref="RequestedNodes"/>. With unavailable GPUs the plan is the global policy's
+/// over the healthy GPUs only (<see cref="Placed"/>), spread back onto their GPU numbers.
 /// </remarks>
 internal readonly struct RebalanceShape
 {
-    private RebalanceShape(int numLayers, int numExperts, int numReplicas, int numGroups, int numNodes, int numGpus)
+    private readonly int[]? _healthyGpus;
+
+    private RebalanceShape(int numLayers, int numExperts, int numReplicas, int numGroups, int numNodes, int numGpus, int[]? healthyGpus = null)
     {
+        _healthyGpus = healthyGpus;
         Layers = numLayers;
         Experts = numExperts;
         Replicas = numReplicas;
         Gpus = numGpus;
         RequestedGroups = numGroups;
         RequestedNodes = numNodes;
-        Policy = numGroups % numNodes == 0 ? RebalancePolicy.Hierarchical : RebalancePolicy.Global;
+        Policy = numGroups % numNodes == 0 && healthyGpus is null ? RebalancePolicy.Hierarchical : RebalancePolicy.Global;
         Groups = Policy == RebalancePolicy.Hierarchical ? numGroups : 1;
         Nodes = Policy == RebalancePolicy.Hierarchical ? numNodes : 1;
     }
@@ -39,6 +43,19 @@ internal readonly struct RebalanceShape
     public int RequestedNodes { get; }
 
     public RebalancePolicy Policy { get; }
+
+    /// <summary>Whether some GPUs are unavailable: their slots hold -1.</summary>
+    public bool HasUnavailableGpus => _healthyGpus is not null;
+
+    /// <summary>The GPUs that take slots, ascending (with unavailable GPUs only).</summary>
+    public ReadOnlySpan<int> HealthyGpus => _healthyGpus;
+
+    /// <summary>
+    /// The shape the placer plans: this one, or with unavailable GPUs the global policy over the healthy GPUs' slots,
+    /// numbered densely.
+    /// </summary>
+    public RebalanceShape Placed => _healthyGpus is null ? this
+        : new RebalanceShape(Layers, Experts, _healthyGpus.Length * SlotsPerGpu, 1, 1, _healthyGpus.Length);
 
     /// <summary>The groups the hierarchical procedure packs: the caller's, or 1 under the global policy.</summary>
     public int Groups { get; }
@@ -90,5 +107,51 @@ internal readonly struct RebalanceShape
 
         ThrowHelper.ThrowIfProductTooLarge(numLayers, numReplicas, nameof(numReplicas));
         return new RebalanceShape(numLayers, numExperts, numReplicas, numGroups, numNodes, numGpus);
+    }
+
+    /// <summary>
+    /// This shape with <paramref name="unavailableGpus"/> taken out of service, checked: ids within <c>[0, Gpus)</c>,
+    /// none twice, and the healthy GPUs' slots enough for one replica of every expert.
+    /// </summary>
+    public RebalanceShape WithUnavailableGpus(IReadOnlyList<int> unavailableGpus, string paramName)
+    {
+        if (unavailableGpus.Count == 0)
+        {
+            return this;
+        }
+
+        var down = new bool[Gpus];
+        foreach (int gpu in unavailableGpus)
+        {
+            if ((uint)gpu >= (uint)Gpus)
+            {
+                ThrowHelper.Throw(paramName, $"UnavailableGpus names GPU {gpu}, but GPUs run from 0 to {Gpus - 1} (numGpus is {Gpus}).");
+            }
+
+            if (down[gpu])
+            {
+                ThrowHelper.Throw(paramName, $"UnavailableGpus names GPU {gpu} twice.");
+            }
+
+            down[gpu] = true;
+        }
+
+        int healthy = Gpus - unavailableGpus.Count;
+        if ((long)healthy * SlotsPerGpu < Experts)
+        {
+            ThrowHelper.Throw(paramName,
+                $"UnavailableGpus leaves {healthy} GPUs with {(long)healthy * SlotsPerGpu} slots per layer, fewer than the {Experts} logical experts: every expert needs a slot.");
+        }
+
+        var healthyGpus = new int[healthy];
+        for (int gpu = 0, next = 0; gpu < Gpus; gpu++)
+        {
+            if (!down[gpu])
+            {
+                healthyGpus[next++] = gpu;
+            }
+        }
+
+        return new RebalanceShape(Layers, Experts, Replicas, RequestedGroups, RequestedNodes, Gpus, healthyGpus);
     }
 }

@@ -1,0 +1,47 @@
+using BenchmarkDotNet.Attributes;
+using Eplb.Workloads;
+
+namespace Eplb.Benchmarks;
+
+/// <summary>
+/// What move-minimising re-placement costs next to the rebalance it follows (the baseline, in the same run): the
+/// DeepSeek-V3 configurations, a plan for one step of a drifting series relabelled against the previous step's.
+/// </summary>
+[MemoryDiagnoser]
+public class RelabellingBenchmarks
+{
+    private float[,] _loads = new float[1, 1];
+    private RebalancePlan _fresh = null!;
+    private int[] _inForce = [];
+
+    public static IEnumerable<Workload> Workloads() =>
+    [
+        Workload.Create("V3 (288,8,4,32)", 58, 256, 288, 8, 4, 32),
+        Workload.Create("V3 (320,8,8,64)", 58, 256, 320, 8, 8, 64),
+        Workload.Create("V3 (288,8,18,144)", 58, 256, 288, 8, 18, 144),
+        Workload.Create("V3 (320,8,40,320)", 58, 256, 320, 8, 40, 320),
+    ];
+
+    [ParamsSource(nameof(Workloads))]
+    public Workload W { get; set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, W.Layers, W.Experts, seed: 3, numGroups: W.Groups, groupCorrelation: true);
+        _loads = series[1];
+        _fresh = ExpertLoadBalancer.RebalanceExperts(_loads, W.Replicas, W.Groups, W.Nodes, W.Gpus);
+        RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(series[0], W.Replicas, W.Groups, W.Nodes, W.Gpus);
+        _inForce = new int[W.Layers * W.Replicas];
+        for (int l = 0; l < W.Layers; l++)
+        {
+            inForce.GetPhysicalToLogical(l).CopyTo(_inForce.AsSpan(l * W.Replicas));
+        }
+    }
+
+    [Benchmark(Baseline = true)]
+    public RebalancePlan Rebalance() => ExpertLoadBalancer.RebalanceExperts(_loads, W.Replicas, W.Groups, W.Nodes, W.Gpus);
+
+    [Benchmark]
+    public RelabelledPlan Relabel() => PlanRelabelling.Relabel(_fresh, _inForce);
+}

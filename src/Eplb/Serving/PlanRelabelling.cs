@@ -1,0 +1,94 @@
+namespace Eplb;
+
+/// <summary>
+/// Move-minimising re-placement: a fresh plan relabelled so that it copies as few expert weights as possible
+/// from the placement in force, with exactly the fresh plan's per-GPU loads — hence its balance and replica counts.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A plan's GPU numbers are labels: permuting GPUs, and slots within a GPU, keeps every GPU's load. Under the
+/// hierarchical policy whole nodes are permuted and GPUs within each node, so that a group's experts stay on one
+/// node; under the global policy any GPUs. Per layer, the relabelling that keeps the most replicas where they
+/// already are is an assignment problem, solved exactly (see <c>docs/architecture.md</c>). An expert that stays on
+/// its GPU keeps its slot. GPUs the fresh plan leaves empty (unavailable, all slots -1) keep their number.
+/// </para>
+/// <para>
+/// A copy is an expert a GPU must receive: on it in the new plan, not on it in the placement in force, counted once
+/// per GPU and expert (docs/load-model.md, "Moves").
+/// </para>
+/// </remarks>
+public static class PlanRelabelling
+{
+    /// <summary>
+    /// Relabels <paramref name="fresh"/> against <paramref name="placementInForce"/> and lists the copies it takes.
+    /// </summary>
+    /// <param name="fresh">A plan made for new loads.</param>
+    /// <param name="placementInForce">
+    /// The placement serving now: its <c>phy2log</c>, <c>[layers, slots]</c> of the fresh plan's shape, as any server
+    /// holds it (a Python server's plan in force will do); -1 for slots on unavailable GPUs.
+    /// </param>
+    /// <returns>The relabelled plan and its migration.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="fresh"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="placementInForce"/> does not hold <c>layers × slots</c> entries.</exception>
+    /// <exception cref="ArgumentException"><paramref name="placementInForce"/> places an expert outside <c>[-1, experts)</c>.</exception>
+    public static RelabelledPlan Relabel(RebalancePlan fresh, ReadOnlySpan<int> placementInForce) => Relabel(fresh, placementInForce, permuteNodes: true);
+
+    /// <summary><see cref="Relabel(RebalancePlan, ReadOnlySpan{int})"/>, with node permutations optional (to measure what they add).</summary>
+    internal static RelabelledPlan Relabel(RebalancePlan fresh, ReadOnlySpan<int> placementInForce, bool permuteNodes)
+    {
+        ArgumentNullException.ThrowIfNull(fresh);
+        ThrowIfNotAPlacement(fresh, placementInForce);
+        int layers = fresh.NumLayers, slots = fresh.NumPhysicalExperts, gpus = fresh.NumGpus, experts = fresh.NumLogicalExperts;
+        int nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1;
+        var physicalToLogical = GC.AllocateUninitializedArray<int>(layers * slots);
+        var logicalToPhysical = GC.AllocateUninitializedArray<int>(fresh.LogicalToPhysicalSpan.Length);
+        var holders = new ExpertHolders();
+        var relabelling = new GpuRelabelling();
+        var slotMatching = new SlotMatching();
+        var position = new int[gpus];
+        var slotOf = new int[slots];
+        using var moves = new CopyBuffer();
+        int freshCopies = 0;
+        for (int l = 0; l < layers; l++)
+        {
+            ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
+            holders.Build(old, slots / gpus, experts);
+            freshCopies += relabelling.Solve(next, holders, gpus, nodes, experts, permuteNodes, position);
+            slotMatching.Match(l, next, old, position, holders, experts, gpus / fresh.NumNodes, slotOf, moves);
+
+            Span<int> placed = physicalToLogical.AsSpan(l * slots, slots);
+            for (int s = 0; s < slots; s++)
+            {
+                placed[slotOf[s]] = next[s];
+            }
+
+            int block = experts * fresh.MaxReplicaCount;
+            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block);
+            Span<int> map = logicalToPhysical.AsSpan(l * block, block);
+            for (int i = 0; i < block; i++)
+            {
+                map[i] = freshMap[i] < 0 ? -1 : slotOf[freshMap[i]];
+            }
+        }
+
+        var plan = new RebalancePlan(layers, experts, slots, gpus, fresh.NumNodes, fresh.MaxReplicaCount, fresh.Policy,
+            physicalToLogical, logicalToPhysical, fresh.LogicalReplicaCountSpan.ToArray());
+        return new RelabelledPlan(plan, new PlanMigration(moves.ToArray(), freshCopies));
+    }
+
+    internal static void ThrowIfNotAPlacement(RebalancePlan plan, ReadOnlySpan<int> placement)
+    {
+        if (placement.Length != plan.NumLayers * plan.NumPhysicalExperts)
+        {
+            ThrowHelper.Throw("placementInForce", $"placementInForce must hold layers x slots = {plan.NumLayers * plan.NumPhysicalExperts} entries, but holds {placement.Length}.");
+        }
+
+        foreach (int expert in placement)
+        {
+            if (expert < -1 || expert >= plan.NumLogicalExperts)
+            {
+                ThrowHelper.Throw("placementInForce", $"placementInForce places expert {expert}, but experts run from 0 to {plan.NumLogicalExperts - 1} (-1: unavailable).");
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using Eplb.Workloads;
+using FluentAssertions;
+using Xunit;
+
+namespace Eplb.Tests;
+
+/// <summary>Move-minimising re-placement: the fresh plan's loads exactly, never more copies, optimal.</summary>
+public class PlanRelabellingTests
+{
+    public static TheoryData<int, int, int, int> Clusters => new()
+    {
+        { 288, 8, 4, 32 },
+        { 320, 8, 8, 64 },
+        { 288, 8, 18, 144 },
+        { 320, 8, 40, 320 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Clusters))]
+    public void Relabel_DriftingLoads_KeepsEveryGpuLoadAndNeverCopiesMore(int replicas, int groups, int nodes, int gpus)
+    {
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 58, 256, seed: 7, numGroups: 8, groupCorrelation: true);
+        RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(series[0], replicas, groups, nodes, gpus);
+        RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[1], replicas, groups, nodes, gpus);
+
+        RelabelledPlan relabelled = PlanRelabelling.Relabel(fresh, PlanAssertions.ToArray(inForce.PhysicalToLogical));
+
+        AssertSameLoadsUpToLabels(fresh, relabelled.Plan);
+        relabelled.Migration.Copies.Should().BeLessThanOrEqualTo(relabelled.Migration.FreshCopies);
+        relabelled.Migration.FreshCopies.Should().Be(PlanMigration.Between(PlanAssertions.ToArray(inForce.PhysicalToLogical), fresh).Copies);
+        AssertStayersKeepTheirSlots(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled.Plan);
+        AssertMovesAreRight(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled);
+        relabelled.Migration.Moves.Should().Equal(PlanMigration.Between(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled.Plan).Moves,
+            "the migration lists exactly the copies between the two placements");
+    }
+
+    [Fact]
+    public void Relabel_SmallRandomCases_IsOptimalAgainstBruteForce()
+    {
+        var random = new Random(17);
+        for (int i = 0; i < 300; i++)
+        {
+            // Hierarchical: up to 3 nodes of 3 GPUs; global (groups not a multiple of nodes): up to 6 GPUs, any order.
+            bool hierarchical = random.Next(2) == 0;
+            int nodes = hierarchical ? random.Next(1, 4) : 2, perNode = random.Next(1, 4);
+            int gpus = nodes * perNode, perGpu = random.Next(1, 4), experts = random.Next(1, (gpus * perGpu) + 1);
+            int groups = hierarchical ? nodes : 3;
+            while (hierarchical && experts % groups != 0)
+            {
+                experts--;
+            }
+
+            if (experts == 0)
+            {
+                continue;
+            }
+
+            float[,] before = RandomCases.Loads(random, 2, experts), after = RandomCases.Loads(random, 2, experts);
+            RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(before, gpus * perGpu, groups, nodes, gpus);
+            RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(after, gpus * perGpu, groups, nodes, gpus);
+            int[] old = PlanAssertions.ToArray(inForce.PhysicalToLogical);
+
+            RelabelledPlan relabelled = PlanRelabelling.Relabel(fresh, old);
+
+            relabelled.Migration.Copies.Should().Be(BruteForceCopies(fresh, old), $"{gpus} GPUs in {nodes} nodes, {perGpu} slots each, {fresh.Policy}");
+            AssertSameLoadsUpToLabels(fresh, relabelled.Plan);
+        }
+    }
+
+    [Fact]
+    public void Relabel_SamePlan_CopiesNothing()
+    {
+        RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(ExpertLoadGenerator.Generate(4, 64, seed: 3), 80, 8, 4, 16);
+        int[] phy2log = PlanAssertions.ToArray(plan.PhysicalToLogical);
+
+        RelabelledPlan relabelled = PlanRelabelling.Relabel(plan, phy2log);
+
+        relabelled.Migration.Copies.Should().Be(0);
+        PlanAssertions.ToArray(relabelled.Plan.PhysicalToLogical).Should().Equal(phy2log);
+    }
+
+    [Fact]
+    public void Relabel_GpusRenumbered_FindsTheRenumbering()
+    {
+        // The plan in force is the fresh plan with GPUs 0 and 1 of each node swapped and their slots reversed:
+        // relabelling must undo it and copy nothing.
+        RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(ExpertLoadGenerator.Generate(3, 32, seed: 5), 48, 4, 2, 8);
+        int[] swapped = PlanAssertions.ToArray(fresh.PhysicalToLogical);
+        for (int l = 0; l < 3; l++)
+        {
+            for (int node = 0; node < 2; node++)
+            {
+                int a = (l * 48) + (node * 24), b = a + 6;
+                int[] first = swapped[a..(a + 6)], second = swapped[b..(b + 6)];
+                Array.Reverse(first);
+                second.CopyTo(swapped, a);
+                first.CopyTo(swapped, b);
+            }
+        }
+
+        RelabelledPlan relabelled = PlanRelabelling.Relabel(fresh, swapped);
+
+        relabelled.Migration.Copies.Should().Be(0);
+        relabelled.Migration.FreshCopies.Should().BeGreaterThan(0);
+        PlanAssertions.ToArray(relabelled.Plan.PhysicalToLogical).Should().Equal(swapped, "stayers keep their slots");
+    }
+
+    // The fresh plan's GPUs, as multisets of experts, and each GPU's load, up to renumbering; whole nodes kept together
+    // under the hierarchical policy; the same replica counts; log2phy consistent with phy2log.
+    private static void AssertSameLoadsUpToLabels(RebalancePlan fresh, RebalancePlan relabelled)
+    {
+        int slots = fresh.NumPhysicalExperts, perGpu = slots / fresh.NumGpus, perNode = fresh.NumGpus / fresh.NumNodes;
+        PlanAssertions.ToArray(relabelled.LogicalReplicaCount).Should().Equal(PlanAssertions.ToArray(fresh.LogicalReplicaCount));
+        for (int l = 0; l < fresh.NumLayers; l++)
+        {
+            string[] Gpus(RebalancePlan p) => Enumerable.Range(0, p.NumGpus)
+                .Select(g => string.Join(",", p.GetPhysicalToLogical(l).Slice(g * perGpu, perGpu).ToArray().Order())).Order().ToArray();
+            Gpus(relabelled).Should().Equal(Gpus(fresh));
+            if (fresh.Policy == RebalancePolicy.Hierarchical)
+            {
+                string[] Nodes(RebalancePlan p) => Enumerable.Range(0, p.NumNodes)
+                    .Select(n => string.Join(",", p.GetPhysicalToLogical(l).Slice(n * perNode * perGpu, perNode * perGpu).ToArray().Order())).Order().ToArray();
+                Nodes(relabelled).Should().Equal(Nodes(fresh));
+            }
+
+            for (int e = 0; e < fresh.NumLogicalExperts; e++)
+            {
+                foreach (int slot in relabelled.GetLogicalToPhysical(l, e))
+                {
+                    relabelled.GetPhysicalToLogical(l)[slot].Should().Be(e);
+                }
+            }
+        }
+    }
+
+    private static void AssertStayersKeepTheirSlots(int[] old, RebalancePlan plan)
+    {
+        int slots = plan.NumPhysicalExperts, perGpu = slots / plan.NumGpus;
+        for (int l = 0; l < plan.NumLayers; l++)
+        {
+            ReadOnlySpan<int> next = plan.GetPhysicalToLogical(l);
+            for (int p = 0; p < slots; p++)
+            {
+                int expert = old[(l * slots) + p];
+                ReadOnlySpan<int> gpu = next.Slice(p / perGpu * perGpu, perGpu);
+                if (gpu.Contains(expert) && gpu.Count(expert) >= old.AsSpan((l * slots) + (p / perGpu * perGpu), perGpu).Count(expert))
+                {
+                    next[p].Should().Be(expert, $"layer {l}, slot {p}: expert {expert} stays on its GPU");
+                }
+            }
+        }
+    }
+
+    private static void AssertMovesAreRight(int[] old, RelabelledPlan relabelled)
+    {
+        RebalancePlan plan = relabelled.Plan;
+        int slots = plan.NumPhysicalExperts, perGpu = slots / plan.NumGpus, perNode = plan.NumGpus / plan.NumNodes;
+        foreach (ExpertCopy copy in relabelled.Migration.Moves)
+        {
+            plan.GetPhysicalToLogical(copy.Layer)[copy.Slot].Should().Be(copy.Expert);
+            (copy.Slot / perGpu).Should().Be(copy.Gpu);
+            old.AsSpan((copy.Layer * slots) + (copy.Gpu * perGpu), perGpu).Contains(copy.Expert).Should().BeFalse("a copy brings what the GPU lacks");
+            old.AsSpan((copy.Layer * slots) + (copy.SourceGpu * perGpu), perGpu).Contains(copy.Expert).Should().BeTrue("the source holds it");
+            bool sameNodeHolder = Enumerable.Range(0, plan.NumGpus).Any(g => g / perNode == copy.Gpu / perNode
+                && old.AsSpan((copy.Layer * slots) + (g * perGpu), perGpu).Contains(copy.Expert));
+            (copy.SourceGpu / perNode == copy.Gpu / perNode).Should().Be(sameNodeHolder, "a source on the receiver's node when there is one");
+        }
+    }
+
+    // The fewest copies over every relabelling the policy allows.
+    private static int BruteForceCopies(RebalancePlan fresh, int[] old)
+    {
+        int gpus = fresh.NumGpus, nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1, perNode = gpus / nodes;
+        int perGpu = fresh.NumPhysicalExperts / gpus, total = 0;
+        for (int l = 0; l < fresh.NumLayers; l++)
+        {
+            int[] next = fresh.GetPhysicalToLogical(l).ToArray(), had = old[(l * fresh.NumPhysicalExperts)..((l + 1) * fresh.NumPhysicalExperts)];
+            int Copies(int newGpu, int position) => next[(newGpu * perGpu)..((newGpu + 1) * perGpu)].Distinct().Count(e => !had.AsSpan(position * perGpu, perGpu).Contains(e));
+            int best = int.MaxValue;
+            foreach (int[] nodeOrder in Permutations(nodes))
+            {
+                int copies = 0;
+                for (int a = 0; a < nodes; a++)
+                {
+                    copies += Permutations(perNode).Min(within => Enumerable.Range(0, perNode).Sum(g => Copies((a * perNode) + g, (nodeOrder[a] * perNode) + within[g])));
+                }
+
+                best = Math.Min(best, copies);
+            }
+
+            total += best;
+        }
+
+        return total;
+    }
+
+    private static IEnumerable<int[]> Permutations(int n)
+    {
+        if (n == 0)
+        {
+            yield return [];
+            yield break;
+        }
+
+        foreach (int[] rest in Permutations(n - 1))
+        {
+            for (int at = 0; at <= rest.Length; at++)
+            {
+                yield return [.. rest[..at], n - 1, .. rest[at..]];
+            }
+        }
+    }
+}
