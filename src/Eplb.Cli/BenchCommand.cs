@@ -42,7 +42,7 @@ internal static class BenchCommand
             RebalanceOptions options;
             try
             {
-                options = new RebalanceOptions { MaxDegreeOfParallelism = parsed.GetValue(threads), TieOrder = c.TieOrder };
+                options = new RebalanceOptions { MaxDegreeOfParallelism = parsed.GetValue(threads), TieOrder = c.TieOrder, UnavailableGpus = c.UnavailableGpus ?? [] };
             }
             catch (ArgumentOutOfRangeException)
             {

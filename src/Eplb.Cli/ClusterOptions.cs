@@ -15,6 +15,8 @@ internal sealed class ClusterOptions
 
     public Option<string> TieOrder { get; } = CreateTieOrder();
 
+    public Option<string?> UnavailableGpus { get; } = new("--unavailable-gpus") { Description = "GPUs out of service, such as 3,17: they get no replica (-1 slots) and the plan is the global policy's over the rest" };
+
     /// <summary>The tool's names for <see cref="Eplb.TieOrder"/>, as PyTorch users know the sorts.</summary>
     public static string Name(Eplb.TieOrder order) => order switch
     {
@@ -48,13 +50,38 @@ internal sealed class ClusterOptions
         command.Add(Nodes);
         command.Add(Gpus);
         command.Add(TieOrder);
+        command.Add(UnavailableGpus);
     }
 
     public ClusterConfig Read(ParseResult parsed) =>
-        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus), parsed.GetValue(TieOrder) switch
+        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus), ReadTieOrder(parsed), ParseGpuList(parsed.GetValue(UnavailableGpus)));
+
+    public Eplb.TieOrder ReadTieOrder(ParseResult parsed) => parsed.GetValue(TieOrder) switch
+    {
+        "avx512" => Eplb.TieOrder.X86SimdSortAvx512,
+        "avx2" => Eplb.TieOrder.X86SimdSortAvx2,
+        _ => Eplb.TieOrder.LibStdCxx,
+    };
+
+    /// <summary>"3,17" → [3, 17]; ranges are checked against --gpus by the library.</summary>
+    internal static int[] ParseGpuList(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
         {
-            "avx512" => Eplb.TieOrder.X86SimdSortAvx512,
-            "avx2" => Eplb.TieOrder.X86SimdSortAvx2,
-            _ => Eplb.TieOrder.LibStdCxx,
-        });
+            return [];
+        }
+
+        var gpus = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int gpu))
+            {
+                throw CliException.Usage($"--unavailable-gpus: '{part}' is not a GPU number; write them as 3,17");
+            }
+
+            gpus.Add(gpu);
+        }
+
+        return [.. gpus];
+    }
 }

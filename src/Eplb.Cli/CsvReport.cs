@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Eplb.Cli;
 
-/// <summary>One row per physical slot: <c>layer,slot,gpu,node,expert,replica,load</c>, for spreadsheets.</summary>
+/// <summary>One row per physical slot: <c>layer,slot,gpu,node,expert,replica,load</c>, for spreadsheets (expert and replica -1 on an unavailable GPU).</summary>
 internal static class CsvReport
 {
     public static string Render(PlanAnalysis a)
@@ -17,7 +17,7 @@ internal static class CsvReport
             {
                 int gpu = p / a.Config.SlotsPerGpu;
                 int expert = slots[p];
-                int replica = plan.GetLogicalToPhysical(l, expert).IndexOf(p);
+                int replica = expert < 0 ? -1 : plan.GetLogicalToPhysical(l, expert).IndexOf(p);
                 sb.Append(CultureInfo.InvariantCulture, $"{l},{p},{gpu},{gpu / a.Config.GpusPerNode},{expert},{replica},{a.ReplicaLoad(l, p):0.###}\n");
             }
         }

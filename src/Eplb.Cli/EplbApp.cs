@@ -13,7 +13,7 @@ internal static class EplbApp
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
     {
-        Command root = Create(stdout, stdin);
+        Command root = Create(stdout, stderr, stdin);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
         {
@@ -26,7 +26,7 @@ internal static class EplbApp
 
     // A plain command named eplb rather than RootCommand, whose name is the executable's (Eplb.Cli, or the test
     // host's): every usage line says what users type.
-    private static Command Create(TextWriter stdout, TextReader stdin)
+    private static Command Create(TextWriter stdout, TextWriter stderr, TextReader stdin)
     {
         var root = new Command("eplb",
             "Plan Mixture-of-Experts expert placements with DeepSeek's EPLB algorithm.\n" +
@@ -34,6 +34,8 @@ internal static class EplbApp
             "Examples:\n" +
             "  eplb\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
+            "  eplb analyze --weights loads.npy --plan plan.json --gpus 32 --nodes 4 --groups 8\n" +
+            "  eplb simulate --replicas 288 --groups 8 --nodes 4 --gpus 32 --chart loop.svg\n" +
             "  eplb generate --layers 58 --experts 256 --output loads.npy\n" +
             "  eplb bench --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb help rebalance")
@@ -43,6 +45,8 @@ internal static class EplbApp
         };
         SampleCommand.Configure(root, stdout);
         root.Add(RebalanceCommand.Create(stdout, stdin));
+        root.Add(AnalyzeCommand.Create(stdout, stdin));
+        root.Add(SimulateCommand.Create(stdout, stderr));
         root.Add(GenerateCommand.Create(stdout));
         root.Add(BenchCommand.Create(stdout, stdin));
         root.Add(HelpCommand(root));
@@ -148,5 +152,6 @@ internal static class EplbApp
         .Replace("numGpus", "--gpus", StringComparison.Ordinal)
         .Replace("numSteps", "--steps", StringComparison.Ordinal)
         .Replace("numLayers", "--layers", StringComparison.Ordinal)
-        .Replace("numExperts", "--experts", StringComparison.Ordinal);
+        .Replace("numExperts", "--experts", StringComparison.Ordinal)
+        .Replace("UnavailableGpus", "--unavailable-gpus", StringComparison.Ordinal);
 }

@@ -45,6 +45,9 @@ internal static class JsonReport
                 w.WriteNumber("max_gpu_load", Math.Round(s.BusiestGpuLoad, 3));
                 w.WriteNumber("busiest_gpu", s.BusiestGpu);
                 w.WriteNumber("mean_gpu_load", Math.Round(s.MeanGpuLoad, 3));
+                w.WriteNumber("lower_bound", Math.Round(s.LowerBound, 3));
+                w.WriteNumber("max_over_lower_bound", Math.Round(s.MaxOverLowerBound, 6));
+                w.WriteNumber("duplicates", s.Duplicates);
                 w.WriteEndObject();
             }
 
@@ -52,11 +55,39 @@ internal static class JsonReport
             w.WriteStartObject("summary");
             w.WriteNumber("balancedness_before", Math.Round(a.MeanBefore, 6));
             w.WriteNumber("balancedness_after", Math.Round(a.MeanAfter, 6));
+            w.WriteNumber("balancedness", Math.Round(a.Diagnostics.Balancedness, 6));
             w.WriteEndObject();
+            if (a.Migration is PlanMigration m)
+            {
+                WriteMigration(w, m);
+            }
+
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary><c>"migration": {"copies", "fresh_copies", "moves": [{layer, expert, gpu, slot, source_gpu}, …]}</c>.</summary>
+    internal static void WriteMigration(Utf8JsonWriter w, PlanMigration m)
+    {
+        w.WriteStartObject("migration");
+        w.WriteNumber("copies", m.Copies);
+        w.WriteNumber("fresh_copies", m.FreshCopies);
+        w.WriteStartArray("moves");
+        foreach (ExpertCopy copy in m.Moves)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("layer", copy.Layer);
+            w.WriteNumber("expert", copy.Expert);
+            w.WriteNumber("gpu", copy.Gpu);
+            w.WriteNumber("slot", copy.Slot);
+            w.WriteNumber("source_gpu", copy.SourceGpu);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     private static void WriteMatrix(Utf8JsonWriter w, int rows, int columns, Func<int, int, int> at)

@@ -1,47 +1,53 @@
 namespace Eplb.Cli;
 
 /// <summary>The cluster a plan is made for.</summary>
-internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus, TieOrder TieOrder = TieOrder.LibStdCxx)
+internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus, TieOrder TieOrder = TieOrder.LibStdCxx, int[]? UnavailableGpus = null)
 {
     public int SlotsPerGpu => Replicas / Gpus;
 
     public int GpusPerNode => Gpus / Nodes;
+
+    public RebalanceOptions Options => new() { TieOrder = TieOrder, UnavailableGpus = UnavailableGpus ?? [] };
 }
 
 /// <summary>One layer's balance: GPU load is the sum over its slots of <c>w[e] / count[e]</c>.</summary>
-internal sealed record LayerStats(int Layer, double Before, double After, int BusiestGpu, double BusiestGpuLoad, double MeanGpuLoad, double BusiestGpuLoadBefore);
+internal sealed record LayerStats(int Layer, double Before, double After, int BusiestGpu, double BusiestGpuLoad, double MeanGpuLoad, double BusiestGpuLoadBefore,
+    double LowerBound, int Duplicates)
+{
+    /// <summary>Max GPU load over the lower bound no placement can beat: 1.0 cannot be improved on.</summary>
+    public double MaxOverLowerBound => LowerBound == 0 ? 1.0 : BusiestGpuLoad / LowerBound;
+}
 
 /// <summary>
-/// What a plan does to the loads it was made from. Balancedness is mean GPU load / max GPU load (1.0 is perfect);
-/// "before" places each expert once, in contiguous blocks per GPU, as a server does with no redundancy.
+/// What a plan does to the loads it was made from: the library's <see cref="PlacementDiagnostics"/> per layer, and a
+/// "before" that places each expert once, in contiguous blocks per GPU, as a server does with no redundancy.
+/// Balancedness is mean GPU load / max GPU load (1.0 is perfect).
 /// </summary>
 internal sealed class PlanAnalysis
 {
-    public PlanAnalysis(LoadMatrix loads, RebalancePlan plan, ClusterConfig config)
+    public PlanAnalysis(LoadMatrix loads, RebalancePlan plan, ClusterConfig config, PlanMigration? migration = null)
     {
         Loads = loads;
         Plan = plan;
         Config = config;
+        Migration = migration;
+        Diagnostics = PlacementDiagnostics.Analyze(loads.Values, plan);
         Layers = new LayerStats[loads.Layers];
         NodeTotals = new double[config.Nodes];
-        var after = new double[config.Gpus];
         var before = new double[config.Gpus];
         for (int l = 0; l < loads.Layers; l++)
         {
             GpuLoadsBefore(loads.Layer(l), before);
-            GpuLoadsAfter(l, after);
-            int busiest = 0;
-            for (int g = 1; g < after.Length; g++)
+            LayerDiagnostics after = Diagnostics.Layers[l];
+            ReadOnlySpan<double> gpuLoads = after.GpuLoads;
+            int busiest = gpuLoads.IndexOf(after.MaxGpuLoad);
+            for (int n = 0; n < config.Nodes; n++)
             {
-                busiest = after[g] > after[busiest] ? g : busiest;
+                NodeTotals[n] += after.NodeLoads[n];
             }
 
-            for (int g = 0; g < after.Length; g++)
-            {
-                NodeTotals[g / config.GpusPerNode] += after[g];
-            }
-
-            Layers[l] = new LayerStats(l, Balancedness(before), Balancedness(after), busiest, after[busiest], after.Average(), before.Max());
+            Layers[l] = new LayerStats(l, Balancedness(before), after.Balancedness, busiest, after.MaxGpuLoad, after.MeanGpuLoad, before.Max(),
+                after.LowerBound, after.Duplicates);
         }
     }
 
@@ -50,6 +56,11 @@ internal sealed class PlanAnalysis
     public RebalancePlan Plan { get; }
 
     public ClusterConfig Config { get; }
+
+    /// <summary>The copies from the placement in force (<c>--previous</c>), if one was given.</summary>
+    public PlanMigration? Migration { get; }
+
+    public PlacementDiagnostics Diagnostics { get; }
 
     public LayerStats[] Layers { get; }
 
@@ -60,11 +71,11 @@ internal sealed class PlanAnalysis
 
     public double MeanAfter => Layers.Average(s => s.After);
 
-    /// <summary>The load one replica carries: its expert's load split evenly over the expert's replicas.</summary>
+    /// <summary>The load one replica carries: its expert's load split evenly over the expert's replicas; 0 on an unavailable GPU.</summary>
     public double ReplicaLoad(int layer, int slot)
     {
         int expert = Plan.GetPhysicalToLogical(layer)[slot];
-        return Loads.Layer(layer)[expert] / (double)Plan.GetLogicalReplicaCount(layer)[expert];
+        return expert < 0 ? 0 : Loads.Layer(layer)[expert] / (double)Plan.GetLogicalReplicaCount(layer)[expert];
     }
 
     public static double Balancedness(ReadOnlySpan<double> gpuLoads)
@@ -77,15 +88,6 @@ internal sealed class PlanAnalysis
         }
 
         return max == 0 ? 1.0 : sum / gpuLoads.Length / max;
-    }
-
-    private void GpuLoadsAfter(int layer, Span<double> gpuLoads)
-    {
-        gpuLoads.Clear();
-        for (int slot = 0; slot < Plan.NumPhysicalExperts; slot++)
-        {
-            gpuLoads[slot / Config.SlotsPerGpu] += ReplicaLoad(layer, slot);
-        }
     }
 
     private static void GpuLoadsBefore(ReadOnlySpan<float> loads, Span<double> gpuLoads)

@@ -17,6 +17,7 @@ internal static class RebalanceCommand
         var output = new Option<string?>("--output") { Description = "Write the plan to this file (- for standard output) instead of printing it; devices, FIFOs and links are written through" };
         var svg = new Option<string?>("--svg") { Description = "Also draw the placement as an SVG picture" };
         var layers = new Option<string?>("--layers") { Description = "Layers to draw in the SVG, such as 0-3 or 0,5,9 (default: the first 4)" };
+        var previous = new Option<string?>("--previous") { Description = "The placement in force: a JSON object with \"phy2log\" (ours, or a Python server's dump), a .npy of phy2log, or a .npz; the plan is relabelled to copy as few expert weights as possible, and JSON output gains \"migration\"" };
 
         var command = new Command("rebalance",
             "Plan a placement from a load dump.\n\n" +
@@ -24,9 +25,11 @@ internal static class RebalanceCommand
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32\n" +
             "  eplb rebalance --weights loads.json --replicas 16 --groups 4 --nodes 2 --gpus 8 --output plan.json\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --tie-order avx512 --output plan.npz\n" +
+            "  eplb rebalance --weights new.npy --previous plan.json --replicas 288 --groups 8 --nodes 4 --gpus 32 --output next.json\n" +
+            "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --unavailable-gpus 3,17\n" +
             "  cat loads.json | eplb rebalance --weights - --replicas 16 --groups 4 --nodes 2 --gpus 8 --svg plan.svg --layers 0-1")
         {
-            weights, step, format, output, svg, layers,
+            weights, step, previous, format, output, svg, layers,
         };
         cluster.AddTo(command);
         command.SetAction(parsed =>
@@ -51,18 +54,26 @@ internal static class RebalanceCommand
             LoadMatrix loads = LoadReader.Read(source, stdin).Pick(parsed.GetValue(step));
             ToolLimits.ThrowIfTooLarge(config.Replicas, loads.Layers);
             IReadOnlyList<int>? drawn = svgPath is null ? null : ParseLayers(layerRange, loads.Layers);
+            Placement? inForce = parsed.GetValue(previous) is string previousPath ? PlacementReader.Read(previousPath, "--previous") : null;
+            inForce?.ThrowIfNotFor(loads, config.Replicas, "--previous");
             RebalancePlan plan;
             try
             {
-                plan = ExpertLoadBalancer.RebalanceExperts(loads.Values, loads.Layers, config.Replicas, config.Groups, config.Nodes, config.Gpus,
-                    new RebalanceOptions { TieOrder = config.TieOrder });
+                plan = ExpertLoadBalancer.RebalanceExperts(loads.Values, loads.Layers, config.Replicas, config.Groups, config.Nodes, config.Gpus, config.Options);
             }
             catch (ArgumentException e) when (e.ParamName == "weight")
             {
                 throw CliException.BadData($"{(source == "-" ? "<stdin>" : source)}: {e.Message.Split(" (Parameter")[0]}");
             }
 
-            var analysis = new PlanAnalysis(loads, plan, config);
+            PlanMigration? migration = null;
+            if (inForce is not null)
+            {
+                RelabelledPlan relabelled = PlanRelabelling.Relabel(plan, inForce.Values);
+                (plan, migration) = (relabelled.Plan, relabelled.Migration);
+            }
+
+            var analysis = new PlanAnalysis(loads, plan, config, migration);
             byte[] rendered = Render(analysis, planFormat);
             if (planTarget is not null)
             {
@@ -81,7 +92,8 @@ internal static class RebalanceCommand
             }
             else if (planTarget.IsFile)
             {
-                stdout.WriteLine($"wrote the plan ({plan.NumLayers} layers, {TableReport.Policy(plan.Policy)} policy, {PlanFormats.Name(planFormat)}) to {planTarget.Path}");
+                string moves = migration is null ? "" : $"; {migration.Copies} expert copies from --previous (fresh plan: {migration.FreshCopies})";
+                stdout.WriteLine($"wrote the plan ({plan.NumLayers} layers, {TableReport.Policy(plan.Policy)} policy, {PlanFormats.Name(planFormat)}) to {planTarget.Path}{moves}");
             }
 
             if (svgTarget is not null && svgTarget.IsFile)

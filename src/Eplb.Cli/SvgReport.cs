@@ -39,6 +39,7 @@ internal static class SvgReport
         [
             "Each cell is a physical slot, labelled with its logical expert and shaded by the load its replica carries;",
             "a corner mark and a count (x3) show an expert with several replicas; each row ends with the GPU's load in that layer.",
+            .. c.UnavailableGpus is { Length: > 0 } down ? [Inv($"Grey hatched slots are on GPUs out of service ({string.Join(", ", down)}): they hold no replica.")] : Array.Empty<string>(),
         ];
         string[] layerLines = [.. layers.Select(l => Inv($"layer {l}: balancedness {a.Layers[l].After:0.000} (mean GPU load / max), busiest GPU {a.Layers[l].BusiestGpu} with {a.Layers[l].BusiestGpuLoad:0.#}"))];
         int headerHeight = 72 + (16 * layerLines.Length) + 36;
@@ -129,6 +130,15 @@ internal static class SvgReport
     private static void AppendSlot(StringBuilder sb, PlanAnalysis a, int layer, int slot, int x, int y, double maxLoad)
     {
         int expert = a.Plan.GetPhysicalToLogical(layer)[slot];
+        if (expert < 0)
+        {
+            // A slot on an unavailable GPU: hatched grey, no expert.
+            sb.Append(Inv($"<g class=\"slot unavailable\" data-layer=\"{layer}\" data-slot=\"{slot}\" data-expert=\"-1\"><title>layer {layer}, slot {slot}: GPU unavailable</title>"));
+            sb.Append(Inv($"<rect x=\"{x + 1}\" y=\"{y + 1}\" width=\"{CellWidth - 2}\" height=\"{CellHeight - 2}\" fill=\"#d0d0d0\" stroke=\"#9aa9b8\" stroke-width=\"0.5\"/>"));
+            sb.Append(Inv($"<path d=\"M{x + 1} {y + CellHeight - 1} L{x + CellWidth - 1} {y + 1}\" stroke=\"#888\" stroke-width=\"1\"/></g>\n"));
+            return;
+        }
+
         double load = a.ReplicaLoad(layer, slot);
         double t = maxLoad > 0 ? load / maxLoad : 0;
         string text = t > 0.6 ? "#ffffff" : "#222222";

@@ -22,11 +22,11 @@ internal static class TableReport
         IEnumerable<LayerStats> shown = a.Layers.Length <= AllLayersUpTo
             ? a.Layers
             : a.Layers.OrderBy(s => s.After).ThenBy(s => s.Layer).Take(WorstLayersShown).OrderBy(s => s.Layer);
-        sb.AppendLine("layer  before  after  busiest GPU (load)  hottest experts: id load x replicas");
+        sb.AppendLine("layer  before  after  max/LB  dup  busiest (load)  hottest: id load x replicas");
         foreach (LayerStats s in shown)
         {
             string gpu = Inv($"gpu{s.BusiestGpu} ({Count(s.BusiestGpuLoad)})");
-            sb.AppendLine(Inv($"{s.Layer,5}  {s.Before,6:F3}  {s.After,5:F3}  {gpu,-18}  {Hottest(a, s.Layer, 3)}"));
+            sb.AppendLine(Inv($"{s.Layer,5}  {s.Before,6:F3}  {s.After,5:F3}  {s.MaxOverLowerBound,6:F3}  {s.Duplicates,3}  {gpu,-14}  {Hottest(a, s.Layer, 2)}"));
         }
 
         if (a.Layers.Length > AllLayersUpTo)
@@ -36,6 +36,14 @@ internal static class TableReport
 
         sb.AppendLine();
         sb.AppendLine(Inv($"mean over layers   before {a.MeanBefore:F3}   after {a.MeanAfter:F3}   worst after {a.Layers.Min(s => s.After):F3}"));
+        sb.AppendLine(Inv($"overall balancedness {a.Diagnostics.Balancedness:F3} (sum of mean GPU loads / sum of maxima)"));
+        sb.AppendLine(Inv($"max/LB worst {a.Layers.Max(s => s.MaxOverLowerBound):F3} (max GPU load / the lower bound no placement beats)"));
+        sb.AppendLine(Inv($"dup {a.Layers.Sum(s => s.Duplicates)} in all (slots holding a second replica of an expert on one GPU)"));
+        if (a.Migration is PlanMigration m)
+        {
+            sb.AppendLine(Inv($"migration from --previous: {m.Copies} expert copies"));
+            sb.AppendLine(Inv($"  (the fresh plan as it stands would take {m.FreshCopies}: relabelling saves {Saved(m):F1}%)"));
+        }
         double total = a.NodeTotals.Sum();
         sb.Append("node load, all layers:");
         for (int n = 0; n < a.NodeTotals.Length; n++)
@@ -46,6 +54,8 @@ internal static class TableReport
         sb.AppendLine();
         return sb.ToString();
     }
+
+    internal static double Saved(PlanMigration m) => m.FreshCopies == 0 ? 0 : 100.0 * (m.FreshCopies - m.Copies) / m.FreshCopies;
 
     internal static string Policy(RebalancePolicy policy) => policy == RebalancePolicy.Hierarchical ? "hierarchical" : "global";
 

@@ -68,6 +68,23 @@ public sealed class PlacementDiagnostics
         return new PlacementDiagnostics(layers);
     }
 
+    /// <summary>Analyses a plan against row-major loads (<see cref="Analyze(ReadOnlySpan{float}, int, ReadOnlySpan{int}, int, int)"/>).</summary>
+    /// <param name="weight">Loads, <c>[layers, logicalExperts]</c> row-major.</param>
+    /// <param name="plan">The placement; its GPUs and nodes are the ones it was made for.</param>
+    /// <returns>The figures.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="plan"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weight"/> is not <c>plan.NumLayers × plan.NumLogicalExperts</c> long, or holds a NaN, infinite or negative load.</exception>
+    public static PlacementDiagnostics Analyze(ReadOnlySpan<float> weight, RebalancePlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (weight.Length != plan.NumLayers * plan.NumLogicalExperts)
+        {
+            ThrowHelper.Throw(nameof(weight), $"weight must hold layers x experts = {plan.NumLayers} x {plan.NumLogicalExperts} loads, as the plan, but holds {weight.Length}.");
+        }
+
+        return Analyze(weight, plan.NumLayers, plan.PhysicalToLogicalSpan, plan.NumGpus, plan.NumNodes);
+    }
+
     /// <summary>Analyses a plan against loads (<see cref="Analyze(ReadOnlySpan{float}, int, ReadOnlySpan{int}, int, int)"/>).</summary>
     /// <param name="weight">Loads, <c>[layers, logicalExperts]</c>.</param>
     /// <param name="plan">The placement; its GPUs and nodes are the ones it was made for.</param>
