@@ -28,8 +28,6 @@ namespace Eplb;
 internal sealed class AssignmentSolver
 {
     private int[] _rowStart = [];
-    private int[] _edgeColumn = [];
-    private int[] _edgeCost = [];
     private long[] _rowDual = [];
     private long[] _columnDual = [];
     private int[] _columnRow = [];
@@ -60,7 +58,7 @@ internal sealed class AssignmentSolver
         {
             if (_rowColumn[row] < 0)
             {
-                Augment(row);
+                Augment(row, size, edges);
             }
         }
 
@@ -114,14 +112,12 @@ internal sealed class AssignmentSolver
         return result;
     }
 
-    // Builds the adjacency (each row's positive edges, then its dummy), the duals and the greedy start; returns the
-    // heaviest weight.
+    // Indexes each row's edges (they are grouped by row already; a row's dummy column is implicit), sets the duals and
+    // makes the greedy start; returns the heaviest weight.
     private int Prepare(int size, ReadOnlySpan<(int Row, int Column, int Weight)> edges)
     {
         int columns = 2 * size; // real columns, then one dummy per row
         Grow(ref _rowStart, size + 1);
-        Grow(ref _edgeColumn, edges.Length + size);
-        Grow(ref _edgeCost, edges.Length + size);
         Grow(ref _rowDual, size);
         Grow(ref _columnDual, columns);
         Grow(ref _columnRow, columns);
@@ -140,31 +136,25 @@ internal sealed class AssignmentSolver
 
         _columnDual.AsSpan(0, columns).Clear();
         _columnRow.AsSpan(0, columns).Fill(-1);
-        int at = 0, e = 0, heaviest = 0;
+        int e = 0, heaviest = 0;
         for (int row = 0; row < size; row++)
         {
-            _rowStart[row] = at;
-            int rowHeaviest = 0;
+            int first = e, rowHeaviest = 0;
             for (; e < edges.Length && edges[e].Row == row; e++)
             {
-                _edgeColumn[at] = edges[e].Column;
-                _edgeCost[at] = -edges[e].Weight;
                 rowHeaviest = Math.Max(rowHeaviest, edges[e].Weight);
-                at++;
             }
 
-            _edgeColumn[at] = size + row;
-            _edgeCost[at] = 0;
-            at++;
+            _rowStart[row] = first;
             _rowDual[row] = -rowHeaviest;
             heaviest = Math.Max(heaviest, rowHeaviest);
 
             // Greedy start: the first free column of the row's heaviest edges.
             _rowColumn[row] = -1;
-            for (int k = _rowStart[row]; k < at - 1; k++)
+            for (int k = first; k < e; k++)
             {
-                int column = _edgeColumn[k];
-                if (_columnRow[column] < 0 && _edgeCost[k] == -rowHeaviest)
+                int column = edges[k].Column;
+                if (_columnRow[column] < 0 && edges[k].Weight == rowHeaviest)
                 {
                     _columnRow[column] = row;
                     _rowColumn[row] = column;
@@ -173,20 +163,20 @@ internal sealed class AssignmentSolver
             }
         }
 
-        _rowStart[size] = at;
+        _rowStart[size] = e;
         return heaviest;
     }
 
     // The shortest augmenting path from a free row (Dijkstra on reduced costs), then the dual update that keeps them
     // non-negative and the path's edges tight. The row's own dummy column is free at distance -rowDual (its heaviest
     // weight), so the search ends by then and only buckets up to that distance are used.
-    private void Augment(int start)
+    private void Augment(int start, int size, ReadOnlySpan<(int Row, int Column, int Weight)> edges)
     {
         int limit = (int)-_rowDual[start];
         int scannedCount = 0;
         _entries = 0;
         _reachedCount = 0;
-        Relax(start, 0, -1, limit);
+        Relax(start, 0, -1, limit, size, edges);
         int found = -1, length = 0;
         for (int bucket = 0; found < 0; bucket++)
         {
@@ -210,7 +200,7 @@ internal sealed class AssignmentSolver
                     break;
                 }
 
-                Relax(row, bucket, column, limit);
+                Relax(row, bucket, column, limit, size, edges);
             }
         }
 
@@ -252,13 +242,14 @@ internal sealed class AssignmentSolver
         }
     }
 
-    private void Relax(int row, int rowDistance, int viaColumn, int limit)
+    // Tentative distances through row's edges, then through its dummy column (cost 0).
+    private void Relax(int row, int rowDistance, int viaColumn, int limit, int size, ReadOnlySpan<(int Row, int Column, int Weight)> edges)
     {
         long rowDual = _rowDual[row];
-        for (int k = _rowStart[row]; k < _rowStart[row + 1]; k++)
+        for (int k = _rowStart[row]; k <= _rowStart[row + 1]; k++)
         {
-            int column = _edgeColumn[k];
-            long candidate = rowDistance + _edgeCost[k] - rowDual - _columnDual[column];
+            (int column, int cost) = k < _rowStart[row + 1] ? (edges[k].Column, -edges[k].Weight) : (size + row, 0);
+            long candidate = rowDistance + cost - rowDual - _columnDual[column];
             if (candidate > limit || candidate >= _distance[column] || _scanned[column])
             {
                 continue;

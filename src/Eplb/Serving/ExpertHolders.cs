@@ -9,6 +9,7 @@ internal sealed class ExpertHolders
     private int[] _start = [];
     private int[] _holders = [];
     private int[] _filled = [];
+    private int[] _firstOnGpu = [];
     private readonly ExpertMarks _onGpu = new();
     private readonly ExpertMarks _received = new();
 
@@ -18,19 +19,25 @@ internal sealed class ExpertHolders
         Grow(ref _start, experts + 1);
         Grow(ref _filled, experts);
         Grow(ref _holders, placement.Length);
-        Span<int> start = _start.AsSpan(0, experts + 1);
+        Grow(ref _firstOnGpu, placement.Length);
+        Span<int> start = _start.AsSpan(0, experts + 1), firstOnGpu = _firstOnGpu.AsSpan(0, placement.Length);
         start.Clear();
         _onGpu.Reset(experts);
-        for (int p = 0; p < placement.Length; p++)
-        {
-            if (p % slotsPerGpu == 0)
-            {
-                _onGpu.NextRound();
-            }
 
-            if (placement[p] >= 0 && _onGpu.Add(placement[p]))
+        // Each slot whose expert its GPU has not held in an earlier slot is one holding: counted per expert, and
+        // marked with its GPU (else -1) for the second pass.
+        for (int gpu = 0, p = 0; p < placement.Length; gpu++)
+        {
+            _onGpu.NextRound();
+            for (int end = p + slotsPerGpu; p < end; p++)
             {
-                start[placement[p] + 1]++;
+                int expert = placement[p];
+                bool first = expert >= 0 && _onGpu.Add(expert);
+                firstOnGpu[p] = first ? gpu : -1;
+                if (first)
+                {
+                    start[expert + 1]++;
+                }
             }
         }
 
@@ -40,18 +47,14 @@ internal sealed class ExpertHolders
         }
 
         _received.Reset(experts);
-        _filled.AsSpan(0, experts).Clear();
+        Span<int> filled = _filled.AsSpan(0, experts);
+        filled.Clear();
         for (int p = 0; p < placement.Length; p++)
         {
-            if (p % slotsPerGpu == 0)
+            if (firstOnGpu[p] >= 0)
             {
-                _onGpu.NextRound();
-            }
-
-            int expert = placement[p];
-            if (expert >= 0 && _onGpu.Add(expert))
-            {
-                _holders[start[expert] + _filled[expert]++] = p / slotsPerGpu;
+                int expert = placement[p];
+                _holders[start[expert] + filled[expert]++] = firstOnGpu[p];
             }
         }
     }
@@ -71,16 +74,19 @@ internal sealed class ExpertHolders
     /// </summary>
     public bool MustReceive(int gpu, int expert) => expert >= 0 && _received.Add(expert) && !Holds(gpu, expert);
 
-    /// <summary>A GPU to copy <paramref name="expert"/> from to <paramref name="gpu"/>: the lowest holder on its node, else the lowest anywhere, else -1.</summary>
-    public int SourceFor(int expert, int gpu, int gpusPerNode)
+    /// <summary>
+    /// A GPU to copy <paramref name="expert"/> from to a GPU of the node whose GPUs are
+    /// <c>[nodeStart, nodeEnd)</c>: the lowest holder on that node, else the lowest anywhere, else -1.
+    /// </summary>
+    public int SourceFor(int expert, int nodeStart, int nodeEnd)
     {
+        // Holders are ascending: the first at or after the node's start is on the node if any is.
         ReadOnlySpan<int> holders = Of(expert);
-        int node = gpu / gpusPerNode;
         foreach (int holder in holders)
         {
-            if (holder / gpusPerNode == node)
+            if (holder >= nodeStart)
             {
-                return holder;
+                return holder < nodeEnd ? holder : holders[0];
             }
         }
 

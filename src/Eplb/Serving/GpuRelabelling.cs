@@ -20,6 +20,8 @@ internal sealed class GpuRelabelling
     private (int Row, int Column, int Weight)[] _byPair = [];
     private (int Row, int Column, int Weight)[] _nodeEdges = [];
     private int[] _pairEnd = [];
+    private int[] _nodeOfGpu = [];
+    private int[] _localOfGpu = [];
     private int[] _weight = [];
     private int[] _touched = [];
     private int[] _within = [];
@@ -41,6 +43,11 @@ internal sealed class GpuRelabelling
     {
         int perGpu = next.Length / gpus;
         int available = IndexAvailableGpus(next, gpus, perGpu);
+        if (perGpu == 1 && nodes == 1)
+        {
+            return SolveOneSlotPerGpu(next, inForce, available, experts, position);
+        }
+
         int edgeCount = BuildEdges(next, inForce, available, perGpu, experts, out int freshCopies);
         Grow(ref _compactPosition, available);
         Span<int> compactPosition = _compactPosition.AsSpan(0, available);
@@ -61,6 +68,61 @@ internal sealed class GpuRelabelling
         for (int i = 0; i < available; i++)
         {
             position[_gpuOf[i]] = _gpuOf[compactPosition[i]];
+        }
+
+        return freshCopies;
+    }
+
+    // One slot per GPU (DeepSeek's EP320 decode): a new GPU can keep only its one expert, so the graph is one complete
+    // bipartite block per expert — its new GPUs against its holders — and pairing each new GPU with the first holder
+    // of its expert still unpaired is a maximum matching. Unpaired GPUs then take the free GPUs in order.
+    private int SolveOneSlotPerGpu(ReadOnlySpan<int> next, ExpertHolders inForce, int available, int experts, Span<int> position)
+    {
+        Grow(ref _weight, experts); // here: each expert's holders used so far
+        Grow(ref _touched, _indexOf.Length); // here: whether a GPU is taken
+        Span<int> used = _weight.AsSpan(0, experts);
+        Span<int> taken = _touched.AsSpan(0, _indexOf.Length);
+        used.Clear();
+        taken.Clear();
+        int freshCopies = 0;
+        for (int gpu = 0; gpu < position.Length; gpu++)
+        {
+            position[gpu] = -1;
+            int expert = next[gpu];
+            if (expert < 0)
+            {
+                position[gpu] = gpu; // unavailable: keeps its number
+                taken[gpu] = 1;
+                continue;
+            }
+
+            ReadOnlySpan<int> holders = inForce.Of(expert);
+            freshCopies += holders.Contains(gpu) ? 0 : 1;
+            while (used[expert] < holders.Length && _indexOf[holders[used[expert]]] < 0)
+            {
+                used[expert]++; // a holder that is unavailable now
+            }
+
+            if (used[expert] < holders.Length)
+            {
+                int holder = holders[used[expert]++];
+                position[gpu] = holder;
+                taken[holder] = 1;
+            }
+        }
+
+        for (int gpu = 0, free = 0; gpu < position.Length; gpu++)
+        {
+            if (position[gpu] < 0)
+            {
+                while (taken[free] != 0)
+                {
+                    free++;
+                }
+
+                taken[free] = 1;
+                position[gpu] = free;
+            }
         }
 
         return freshCopies;
@@ -145,11 +207,19 @@ internal sealed class GpuRelabelling
         // Each new node's edges (rows are grouped by node already) bucketed by old node, rows kept in order, in the
         // GPUs' indices within their nodes: each bucket is one node pair, whose best GPU assignment is its value.
         // Every pair's assignment is kept, for the node assignment to pick from.
+        // Integer division is slow enough to matter here: each GPU's node and index within it, looked up.
+        Grow(ref _nodeOfGpu, gpus);
+        Grow(ref _localOfGpu, gpus);
+        for (int g = 0; g < gpus; g++)
+        {
+            (_nodeOfGpu[g], _localOfGpu[g]) = Math.DivRem(g, perNode);
+        }
+
         int nodeEdgeCount = 0;
         for (int start = 0; start < edgeCount;)
         {
-            int a = edges[start].Row / perNode, end = start;
-            while (end < edgeCount && edges[end].Row / perNode == a)
+            int a = _nodeOfGpu[edges[start].Row], end = start, rowsEnd = (a + 1) * perNode;
+            while (end < edgeCount && edges[end].Row < rowsEnd)
             {
                 end++;
             }
@@ -158,7 +228,7 @@ internal sealed class GpuRelabelling
             bucketEnd.Clear();
             foreach ((int _, int column, int _) in edges[start..end])
             {
-                bucketEnd[(column / perNode) + 1]++;
+                bucketEnd[_nodeOfGpu[column] + 1]++;
             }
 
             for (int b = 0; b < nodes; b++)
@@ -169,7 +239,7 @@ internal sealed class GpuRelabelling
             Span<(int Row, int Column, int Weight)> byPair = _byPair.AsSpan(0, end - start);
             foreach ((int row, int column, int weight) in edges[start..end])
             {
-                byPair[bucketEnd[column / perNode]++] = (row % perNode, column % perNode, weight);
+                byPair[bucketEnd[_nodeOfGpu[column]]++] = (_localOfGpu[row], _localOfGpu[column], weight);
             }
 
             for (int b = 0, run = 0; b < nodes; run = bucketEnd[b++])

@@ -63,12 +63,13 @@ public sealed class PlanMigration
         for (int g = 0; g < gpus; g++)
         {
             holders.BeginReceiving();
+            int nodeStart = g - (g % perNode);
             for (int s = g * perGpu; s < (g + 1) * perGpu; s++)
             {
                 int expert = next[s];
                 if (holders.MustReceive(g, expert))
                 {
-                    moves.Add(new ExpertCopy(layer, expert, g, s, holders.SourceFor(expert, g, perNode)));
+                    moves.Add(new ExpertCopy(layer, expert, g, s, holders.SourceFor(expert, nodeStart, nodeStart + perNode)));
                 }
             }
         }

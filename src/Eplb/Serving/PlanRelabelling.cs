@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Eplb;
 
 /// <summary>
@@ -62,12 +64,17 @@ public static class PlanRelabelling
                 placed[slotOf[s]] = next[s];
             }
 
-            int block = experts * fresh.MaxReplicaCount;
-            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block);
+            // log2phy: each replica's slot moves with it; the padding stays -1.
+            int width = fresh.MaxReplicaCount, block = experts * width;
+            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block), counts = fresh.GetLogicalReplicaCount(l);
             Span<int> map = logicalToPhysical.AsSpan(l * block, block);
-            for (int i = 0; i < block; i++)
+            map.Fill(-1);
+            for (int e = 0, at = 0; e < experts; e++, at += width)
             {
-                map[i] = freshMap[i] < 0 ? -1 : slotOf[freshMap[i]];
+                for (int r = 0; r < counts[e]; r++)
+                {
+                    map[at + r] = slotOf[freshMap[at + r]];
+                }
             }
         }
 
@@ -83,12 +90,10 @@ public static class PlanRelabelling
             ThrowHelper.Throw("placementInForce", $"placementInForce must hold layers x slots = {plan.NumLayers * plan.NumPhysicalExperts} entries, but holds {placement.Length}.");
         }
 
-        foreach (int expert in placement)
+        if (placement.Length > 0 && (TensorPrimitives.Min(placement) < -1 || TensorPrimitives.Max(placement) >= plan.NumLogicalExperts))
         {
-            if (expert < -1 || expert >= plan.NumLogicalExperts)
-            {
-                ThrowHelper.Throw("placementInForce", $"placementInForce places expert {expert}, but experts run from 0 to {plan.NumLogicalExperts - 1} (-1: unavailable).");
-            }
+            int expert = TensorPrimitives.Min(placement) < -1 ? TensorPrimitives.Min(placement) : TensorPrimitives.Max(placement);
+            ThrowHelper.Throw("placementInForce", $"placementInForce places expert {expert}, but experts run from 0 to {plan.NumLogicalExperts - 1} (-1: unavailable).");
         }
     }
 }

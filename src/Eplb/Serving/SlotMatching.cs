@@ -10,7 +10,8 @@ internal sealed class SlotMatching
     private int[] _firstSlot = [];
     private int[] _nextSlot = [];
     private int[] _newGpuOn = [];
-    private bool[] _taken = [];
+    private int[] _takenIn = [];
+    private int _gpuRound;
     private readonly ExpertMarks _held = new();
     private readonly ExpertMarks _received = new();
 
@@ -27,7 +28,8 @@ internal sealed class SlotMatching
         if (_nextSlot.Length < perGpu)
         {
             _nextSlot = new int[perGpu];
-            _taken = new bool[perGpu];
+            _takenIn = new int[perGpu];
+            _gpuRound = 0;
         }
 
         for (int g = 0; g < gpus; g++)
@@ -55,8 +57,15 @@ internal sealed class SlotMatching
                 }
             }
 
-            Span<bool> taken = _taken.AsSpan(0, perGpu);
-            taken.Clear();
+            // Slot o of the GPU is taken when _takenIn[o] is this GPU's round: no clearing per GPU.
+            if (++_gpuRound == int.MaxValue)
+            {
+                Array.Clear(_takenIn);
+                _gpuRound = 1;
+            }
+
+            Span<int> taken = _takenIn.AsSpan(0, perGpu);
+            int round = _gpuRound;
             for (int s = 0; s < perGpu; s++)
             {
                 int expert = gets[s];
@@ -65,12 +74,13 @@ internal sealed class SlotMatching
                 {
                     int keep = _firstSlot[expert];
                     _firstSlot[expert] = _nextSlot[keep];
-                    taken[keep] = true;
+                    taken[keep] = round;
                     slots[s] = target + keep;
                 }
             }
 
             _received.NextRound();
+            int nodeStart = gpu - (gpu % gpusPerNode);
             for (int s = 0, free = 0; s < perGpu; s++)
             {
                 if (slots[s] >= 0)
@@ -78,17 +88,17 @@ internal sealed class SlotMatching
                     continue;
                 }
 
-                while (taken[free])
+                while (taken[free] == round)
                 {
                     free++;
                 }
 
-                taken[free] = true;
+                taken[free] = round;
                 slots[s] = target + free;
                 int expert = gets[s];
                 if (expert >= 0 && !_held.Contains(expert) && _received.Add(expert))
                 {
-                    moves.Add(new ExpertCopy(layer, expert, gpu, target + free, holders.SourceFor(expert, gpu, gpusPerNode)));
+                    moves.Add(new ExpertCopy(layer, expert, gpu, target + free, holders.SourceFor(expert, nodeStart, nodeStart + gpusPerNode)));
                 }
             }
         }
