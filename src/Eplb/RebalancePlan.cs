@@ -72,6 +72,13 @@ public sealed class RebalancePlan
     /// </summary>
     public ReadOnlyTensorSpan<int> LogicalReplicaCount => new(_logicalReplicaCount, [NumLayers, NumLogicalExperts]);
 
+    /// <summary>
+    /// The same plan with its GPUs and slots renumbered (relabelling): new <c>phy2log</c> and <c>log2phy</c>, the
+    /// replica counts shared, as plans are immutable.
+    /// </summary>
+    internal RebalancePlan Renumbered(int[] physicalToLogical, int[] logicalToPhysical) =>
+        new(NumLayers, NumLogicalExperts, NumPhysicalExperts, NumGpus, NumNodes, MaxReplicaCount, Policy, physicalToLogical, logicalToPhysical, _logicalReplicaCount);
+
     internal ReadOnlySpan<int> PhysicalToLogicalSpan => _physicalToLogical;
 
     internal ReadOnlySpan<int> LogicalToPhysicalSpan => _logicalToPhysical;

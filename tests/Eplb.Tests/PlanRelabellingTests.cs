@@ -13,6 +13,8 @@ public class PlanRelabellingTests
         { 320, 8, 8, 64 },
         { 288, 8, 18, 144 },
         { 320, 8, 40, 320 },
+        { 320, 8, 2, 8 },    // 40 slots per GPU: more than one vector holds (SlotMatching.SmallGpuSlots)
+        { 272, 3, 2, 16 },   // 17 slots per GPU, global policy
     };
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Eplb;
 
@@ -9,8 +10,12 @@ namespace Eplb;
 /// </summary>
 internal sealed class CopyBuffer : IDisposable
 {
-    private ExpertCopy[] _items = ArrayPool<ExpertCopy>.Shared.Rent(1024);
+    private ExpertCopy[] _items;
     private int _count;
+
+    /// <param name="atMost">The most copies there can be (the slots in all): room for them, up to 64 Ki copies, is
+    /// rented up front, so that a DeepSeek-V3 migration never grows the buffer.</param>
+    public CopyBuffer(int atMost) => _items = ArrayPool<ExpertCopy>.Shared.Rent(Math.Clamp(atMost, 16, 1 << 16));
 
     public int Count => _count;
 
@@ -18,10 +23,7 @@ internal sealed class CopyBuffer : IDisposable
     {
         if (_count == _items.Length)
         {
-            ExpertCopy[] larger = ArrayPool<ExpertCopy>.Shared.Rent(2 * _items.Length);
-            _items.AsSpan(0, _count).CopyTo(larger);
-            ArrayPool<ExpertCopy>.Shared.Return(_items);
-            _items = larger;
+            Grow();
         }
 
         _items[_count++] = copy;
@@ -36,8 +38,26 @@ internal sealed class CopyBuffer : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<ExpertCopy>.Shared.Return(_items);
+        Return(_items);
         _items = [];
         _count = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow()
+    {
+        ExpertCopy[] larger = ArrayPool<ExpertCopy>.Shared.Rent(2 * _items.Length);
+        _items.AsSpan(0, _count).CopyTo(larger);
+        Return(_items);
+        _items = larger;
+    }
+
+    // What the pool keeps is bounded like every other scratch buffer (RebalanceLimits.MaxRetainedScratchBytes).
+    private static void Return(ExpertCopy[] items)
+    {
+        if (Scratch.MayRetain((long)items.Length * Unsafe.SizeOf<ExpertCopy>()))
+        {
+            ArrayPool<ExpertCopy>.Shared.Return(items);
+        }
     }
 }

@@ -45,7 +45,7 @@ public sealed class PlanMigration
         PlanRelabelling.ThrowIfNotAPlacement(plan, placementInForce);
         int slots = plan.NumPhysicalExperts;
         var holders = new ExpertHolders();
-        using var moves = new CopyBuffer();
+        using var moves = new CopyBuffer(atMost: plan.NumLayers * slots);
         for (int l = 0; l < plan.NumLayers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots);

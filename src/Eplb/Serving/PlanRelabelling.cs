@@ -48,9 +48,12 @@ public static class PlanRelabelling
         var relabelling = new GpuRelabelling();
         var slotMatching = new SlotMatching();
         var position = new int[gpus];
-        var slotOf = new int[slots];
-        using var moves = new CopyBuffer();
-        int freshCopies = 0;
+        // newSlot[s + 1]: where the fresh plan's slot s goes; newSlot[0] = -1 maps log2phy's padding to itself.
+        var newSlot = new int[slots + 1];
+        newSlot[0] = -1;
+        Span<int> slotOf = newSlot.AsSpan(1);
+        using var moves = new CopyBuffer(atMost: layers * slots);
+        int freshCopies = 0, block = experts * fresh.MaxReplicaCount;
         for (int l = 0; l < layers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
@@ -64,23 +67,16 @@ public static class PlanRelabelling
                 placed[slotOf[s]] = next[s];
             }
 
-            // log2phy: each replica's slot moves with it; the padding stays -1.
-            int width = fresh.MaxReplicaCount, block = experts * width;
-            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block), counts = fresh.GetLogicalReplicaCount(l);
+            // log2phy: each replica's slot moves with it.
+            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block);
             Span<int> map = logicalToPhysical.AsSpan(l * block, block);
-            map.Fill(-1);
-            for (int e = 0, at = 0; e < experts; e++, at += width)
+            for (int i = 0; i < map.Length; i++)
             {
-                for (int r = 0; r < counts[e]; r++)
-                {
-                    map[at + r] = slotOf[freshMap[at + r]];
-                }
+                map[i] = newSlot[freshMap[i] + 1];
             }
         }
 
-        var plan = new RebalancePlan(layers, experts, slots, gpus, fresh.NumNodes, fresh.MaxReplicaCount, fresh.Policy,
-            physicalToLogical, logicalToPhysical, fresh.LogicalReplicaCountSpan.ToArray());
-        return new RelabelledPlan(plan, new PlanMigration(moves.ToArray(), freshCopies));
+        return new RelabelledPlan(fresh.Renumbered(physicalToLogical, logicalToPhysical), new PlanMigration(moves.ToArray(), freshCopies));
     }
 
     internal static void ThrowIfNotAPlacement(RebalancePlan plan, ReadOnlySpan<int> placement)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
 namespace Eplb;
 
 /// <summary>
@@ -5,8 +8,20 @@ namespace Eplb;
 /// holds now keeps its slot (a server moves nothing for it), the others take the slots left, in order, and each
 /// expert the GPU does not hold yet is one copy, from a holder on its node if there is one.
 /// </summary>
+/// <remarks>
+/// A replica whose expert the GPU holds in several slots keeps the lowest slot not kept by an earlier replica. GPUs of
+/// up to 16 slots — every DeepSeek-V3 configuration — are matched with their slots in one vector
+/// (<see cref="MatchSmallGpu"/>); larger ones through per-expert slot lists (<see cref="MatchLargeGpu"/>). Both give
+/// the same result.
+/// </remarks>
 internal sealed class SlotMatching
 {
+    /// <summary>The most slots per GPU that <see cref="MatchSmallGpu"/> takes: one vector of them, and a mask bit each.</summary>
+    public const int SmallGpuSlots = 16;
+
+    // Fills the unused lanes of a small GPU's vectors: no expert (nor -1, an unavailable slot) equals it.
+    private const int NoExpert = int.MinValue;
+
     private int[] _firstSlot = [];
     private int[] _nextSlot = [];
     private int[] _newGpuOn = [];
@@ -23,83 +38,164 @@ internal sealed class SlotMatching
         int experts, int gpusPerNode, Span<int> slotOf, CopyBuffer moves)
     {
         int gpus = position.Length, perGpu = next.Length / gpus;
-        Grow(ref _firstSlot, experts);
         Grow(ref _newGpuOn, gpus);
-        if (_nextSlot.Length < perGpu)
-        {
-            _nextSlot = new int[perGpu];
-            _takenIn = new int[perGpu];
-            _gpuRound = 0;
-        }
-
         for (int g = 0; g < gpus; g++)
         {
             _newGpuOn[position[g]] = g;
         }
 
-        _held.Reset(experts);
-        _received.Reset(experts);
-        for (int gpu = 0; gpu < gpus; gpu++)
+        if (perGpu > SmallGpuSlots)
         {
+            Grow(ref _firstSlot, experts);
+            if (_nextSlot.Length < perGpu)
+            {
+                _nextSlot = new int[perGpu];
+                _takenIn = new int[perGpu];
+                _gpuRound = 0;
+            }
+
+            _held.Reset(experts);
+            _received.Reset(experts);
+        }
+
+        for (int gpu = 0, nodeStart = 0; gpu < gpus; gpu++)
+        {
+            if (gpu - nodeStart == gpusPerNode)
+            {
+                nodeStart = gpu;
+            }
+
             int target = gpu * perGpu, source = _newGpuOn[gpu] * perGpu;
             ReadOnlySpan<int> had = old.Slice(target, perGpu), gets = next.Slice(source, perGpu);
             Span<int> slots = slotOf.Slice(source, perGpu);
-
-            // The GPU's slots of each expert it holds, as a list per expert in slot order.
-            _held.NextRound();
-            for (int o = perGpu - 1; o >= 0; o--)
+            var copies = new CopyTarget(layer, gpu, target, nodeStart, nodeStart + gpusPerNode, holders, moves);
+            if (perGpu == 1)
             {
-                int expert = had[o];
-                if (expert >= 0)
+                slots[0] = target;
+                if (gets[0] >= 0 && gets[0] != had[0])
                 {
-                    _nextSlot[o] = _held.Add(expert) ? -1 : _firstSlot[expert];
-                    _firstSlot[expert] = o;
+                    copies.Add(gets[0], target);
                 }
             }
-
-            // Slot o of the GPU is taken when _takenIn[o] is this GPU's round: no clearing per GPU.
-            if (++_gpuRound == int.MaxValue)
+            else if (perGpu <= SmallGpuSlots)
             {
-                Array.Clear(_takenIn);
-                _gpuRound = 1;
+                MatchSmallGpu(had, gets, slots, copies);
+            }
+            else
+            {
+                MatchLargeGpu(had, gets, slots, copies);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One GPU of at most <see cref="SmallGpuSlots"/> slots: the old slots holding a replica's expert are one vector
+    /// compare, the slots kept so far a mask, and a replica's expert is a copy if no old slot and no earlier new slot
+    /// holds it.
+    /// </summary>
+    private static void MatchSmallGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, in CopyTarget copies)
+    {
+        Vector512<int> hadLanes = Lanes(had), getsLanes = Lanes(gets);
+        uint kept = 0, waiting = 0, heldBefore = 0;
+        for (int s = 0; s < gets.Length; s++)
+        {
+            int expert = gets[s];
+            uint holding = expert >= 0 ? (uint)Vector512.Equals(hadLanes, Vector512.Create(expert)).ExtractMostSignificantBits() : 0u;
+            uint open = holding & ~kept;
+            heldBefore |= holding != 0 ? 1u << s : 0u;
+            if (open != 0)
+            {
+                int keep = BitOperations.TrailingZeroCount(open);
+                kept |= 1u << keep;
+                slots[s] = copies.Target + keep;
+            }
+            else
+            {
+                waiting |= 1u << s;
+            }
+        }
+
+        for (; waiting != 0; waiting &= waiting - 1)
+        {
+            int s = BitOperations.TrailingZeroCount(waiting), free = BitOperations.TrailingZeroCount(~kept);
+            kept |= 1u << free;
+            slots[s] = copies.Target + free;
+            int expert = gets[s];
+            if (expert >= 0 && (heldBefore & (1u << s)) == 0
+                && (Vector512.Equals(getsLanes, Vector512.Create(expert)).ExtractMostSignificantBits() & ((1u << s) - 1)) == 0)
+            {
+                copies.Add(expert, copies.Target + free);
+            }
+        }
+    }
+
+    // A GPU's slots in the first lanes of a vector, NoExpert in the others.
+    private static Vector512<int> Lanes(ReadOnlySpan<int> gpuSlots)
+    {
+        Span<int> lanes = stackalloc int[SmallGpuSlots];
+        lanes.Fill(NoExpert);
+        gpuSlots.CopyTo(lanes);
+        return Vector512.Create<int>(lanes);
+    }
+
+    /// <summary>One GPU of any size, through each expert's list of the GPU's old slots.</summary>
+    private void MatchLargeGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, in CopyTarget copies)
+    {
+        int perGpu = had.Length;
+
+        // The GPU's slots of each expert it holds, as a list per expert in slot order.
+        _held.NextRound();
+        for (int o = perGpu - 1; o >= 0; o--)
+        {
+            int expert = had[o];
+            if (expert >= 0)
+            {
+                _nextSlot[o] = _held.Add(expert) ? -1 : _firstSlot[expert];
+                _firstSlot[expert] = o;
+            }
+        }
+
+        // Slot o of the GPU is taken when _takenIn[o] is this GPU's round: no clearing per GPU.
+        if (++_gpuRound == int.MaxValue)
+        {
+            Array.Clear(_takenIn);
+            _gpuRound = 1;
+        }
+
+        Span<int> taken = _takenIn.AsSpan(0, perGpu);
+        int round = _gpuRound;
+        for (int s = 0; s < perGpu; s++)
+        {
+            int expert = gets[s];
+            slots[s] = -1;
+            if (expert >= 0 && _held.Contains(expert) && _firstSlot[expert] >= 0)
+            {
+                int keep = _firstSlot[expert];
+                _firstSlot[expert] = _nextSlot[keep];
+                taken[keep] = round;
+                slots[s] = copies.Target + keep;
+            }
+        }
+
+        _received.NextRound();
+        for (int s = 0, free = 0; s < perGpu; s++)
+        {
+            if (slots[s] >= 0)
+            {
+                continue;
             }
 
-            Span<int> taken = _takenIn.AsSpan(0, perGpu);
-            int round = _gpuRound;
-            for (int s = 0; s < perGpu; s++)
+            while (taken[free] == round)
             {
-                int expert = gets[s];
-                slots[s] = -1;
-                if (expert >= 0 && _held.Contains(expert) && _firstSlot[expert] >= 0)
-                {
-                    int keep = _firstSlot[expert];
-                    _firstSlot[expert] = _nextSlot[keep];
-                    taken[keep] = round;
-                    slots[s] = target + keep;
-                }
+                free++;
             }
 
-            _received.NextRound();
-            int nodeStart = gpu - (gpu % gpusPerNode);
-            for (int s = 0, free = 0; s < perGpu; s++)
+            taken[free] = round;
+            slots[s] = copies.Target + free;
+            int expert = gets[s];
+            if (expert >= 0 && !_held.Contains(expert) && _received.Add(expert))
             {
-                if (slots[s] >= 0)
-                {
-                    continue;
-                }
-
-                while (taken[free] == round)
-                {
-                    free++;
-                }
-
-                taken[free] = round;
-                slots[s] = target + free;
-                int expert = gets[s];
-                if (expert >= 0 && !_held.Contains(expert) && _received.Add(expert))
-                {
-                    moves.Add(new ExpertCopy(layer, expert, gpu, target + free, holders.SourceFor(expert, nodeStart, nodeStart + gpusPerNode)));
-                }
+                copies.Add(expert, copies.Target + free);
             }
         }
     }
@@ -110,5 +206,14 @@ internal sealed class SlotMatching
         {
             array = new int[length];
         }
+    }
+
+    /// <summary>The GPU being matched, as its copies are recorded: its layer, number, first slot and node.</summary>
+    private readonly ref struct CopyTarget(int layer, int gpu, int target, int nodeStart, int nodeEnd, ExpertHolders holders, CopyBuffer moves)
+    {
+        public int Target { get; } = target;
+
+        public void Add(int expert, int slot) =>
+            moves.Add(new ExpertCopy(layer, expert, gpu, slot, holders.SourceFor(expert, nodeStart, nodeEnd)));
     }
 }
