@@ -44,4 +44,8 @@ public class RelabellingBenchmarks
 
     [Benchmark]
     public RelabelledPlan Relabel() => PlanRelabelling.Relabel(_fresh, _inForce);
+
+    /// <summary>Relabelling and then the list of copies, made on first reading: what a server that migrates pays.</summary>
+    [Benchmark]
+    public int RelabelAndListMoves() => PlanRelabelling.Relabel(_fresh, _inForce).Migration.Moves.Count;
 }

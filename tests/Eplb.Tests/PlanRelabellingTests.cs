@@ -32,8 +32,12 @@ public class PlanRelabellingTests
         relabelled.Migration.FreshCopies.Should().Be(PlanMigration.Between(PlanAssertions.ToArray(inForce.PhysicalToLogical), fresh).Copies);
         AssertStayersKeepTheirSlots(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled.Plan);
         AssertMovesAreRight(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled);
-        relabelled.Migration.Moves.Should().Equal(PlanMigration.Between(PlanAssertions.ToArray(inForce.PhysicalToLogical), relabelled.Plan).Moves,
-            "the migration lists exactly the copies between the two placements");
+        int[] old = PlanAssertions.ToArray(inForce.PhysicalToLogical);
+        relabelled.Migration.Copies.Should().Be(CountCopies(old, relabelled.Plan), "relabelling counts the copies it matches slots for");
+        relabelled.Migration.Moves.Should().HaveCount(relabelled.Migration.Copies)
+            .And.OnlyHaveUniqueItems(copy => ((long)copy.Layer << 40) + ((long)copy.Gpu << 20) + copy.Expert, "a GPU receives an expert once");
+        relabelled.Migration.Moves.Select(copy => ((long)copy.Layer * 1_000_000) + copy.Slot).Should().BeInAscendingOrder("by layer, GPU and slot");
+        PlanMigration.Between(old, relabelled.Plan).Moves.Should().Equal(relabelled.Migration.Moves);
     }
 
     [Fact]
@@ -67,6 +71,22 @@ public class PlanRelabellingTests
             relabelled.Migration.Copies.Should().Be(BruteForceCopies(fresh, old), $"{gpus} GPUs in {nodes} nodes, {perGpu} slots each, {fresh.Policy}");
             AssertSameLoadsUpToLabels(fresh, relabelled.Plan);
         }
+    }
+
+    [Fact]
+    public void Moves_ReadFromManyThreadsAtOnce_AreOneList()
+    {
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 8, 64, seed: 4, numGroups: 8, groupCorrelation: true);
+        int[] old = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[0], 80, 8, 2, 16).PhysicalToLogical);
+        RelabelledPlan relabelled = PlanRelabelling.Relabel(ExpertLoadBalancer.RebalanceExperts(series[1], 80, 8, 2, 16), old);
+        PlanMigration migration = relabelled.Migration;
+
+        var lists = new IReadOnlyList<ExpertCopy>[8];
+        Parallel.For(0, lists.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => lists[i] = migration.Moves);
+
+        lists.Should().OnlyContain(list => ReferenceEquals(list, lists[0]), "the first list made is the one kept");
+        lists[0].Should().HaveCount(migration.Copies).And.Equal(PlanMigration.Between(old, relabelled.Plan).Moves);
+        migration.Copies.Should().BeGreaterThan(0);
     }
 
     [Fact]
@@ -167,6 +187,22 @@ public class PlanRelabellingTests
                 && old.AsSpan((copy.Layer * slots) + (g * perGpu), perGpu).Contains(copy.Expert));
             (copy.SourceGpu / perNode == copy.Gpu / perNode).Should().Be(sameNodeHolder, "a source on the receiver's node when there is one");
         }
+    }
+
+    // Copies the plain way: per layer and GPU, the distinct experts it serves that it does not hold now.
+    private static int CountCopies(int[] old, RebalancePlan plan)
+    {
+        int slots = plan.NumPhysicalExperts, perGpu = slots / plan.NumGpus, copies = 0;
+        for (int l = 0; l < plan.NumLayers; l++)
+        {
+            for (int g = 0; g < plan.NumGpus; g++)
+            {
+                int[] had = old.AsSpan((l * slots) + (g * perGpu), perGpu).ToArray();
+                copies += plan.GetPhysicalToLogical(l).Slice(g * perGpu, perGpu).ToArray().Where(e => e >= 0).Distinct().Count(e => !had.Contains(e));
+            }
+        }
+
+        return copies;
     }
 
     // The fewest copies over every relabelling the policy allows.

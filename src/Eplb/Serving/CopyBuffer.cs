@@ -19,14 +19,14 @@ internal sealed class CopyBuffer : IDisposable
 
     public int Count => _count;
 
-    public void Add(in ExpertCopy copy)
+    public void Add(int layer, int expert, int gpu, int slot, int sourceGpu)
     {
         if (_count == _items.Length)
         {
             Grow();
         }
 
-        _items[_count++] = copy;
+        _items[_count++] = new ExpertCopy(layer, expert, gpu, slot, sourceGpu);
     }
 
     public ExpertCopy[] ToArray()

@@ -1,36 +1,50 @@
 namespace Eplb;
 
-/// <summary>One expert weight a GPU must receive to go from the placement in force to a new one.</summary>
-/// <param name="Layer">The MoE layer.</param>
-/// <param name="Expert">The logical expert to copy.</param>
-/// <param name="Gpu">The GPU that receives it.</param>
-/// <param name="Slot">The physical slot it goes to (<c>phy2log</c>'s column).</param>
-/// <param name="SourceGpu">A GPU that holds the expert now — one on the receiver's node if there is one — or -1 if none does.</param>
-public readonly record struct ExpertCopy(int Layer, int Expert, int Gpu, int Slot, int SourceGpu);
-
 /// <summary>What it takes to go from the placement in force to a new one: the expert weights to copy.</summary>
 /// <remarks>
+/// <para>
 /// A copy is an expert a GPU must receive: on it in the new placement, not on it in the placement in force, counted
 /// once per GPU and expert. Replicas that only change slot on their GPU cost nothing.
+/// </para>
+/// <para>
+/// The count is known at once; the list of copies is made when <see cref="Moves"/> is first read, so that a server
+/// whose decision is not to migrate never pays for it. Either way the migration is immutable and thread-safe.
+/// </para>
 /// </remarks>
 public sealed class PlanMigration
 {
-    private readonly ExpertCopy[] _moves;
+    private readonly int[] _placementInForce;
+    private readonly RebalancePlan _plan;
+    private ExpertCopy[]? _moves;
 
-    internal PlanMigration(ExpertCopy[] moves, int freshCopies)
+    private PlanMigration(int[] placementInForce, RebalancePlan plan, int copies, int freshCopies)
     {
-        _moves = moves;
+        _placementInForce = placementInForce;
+        _plan = plan;
+        Copies = copies;
         FreshCopies = freshCopies;
     }
 
     /// <summary>Expert weights to copy.</summary>
-    public int Copies => _moves.Length;
+    public int Copies { get; }
 
     /// <summary>The copies the fresh plan would have taken without relabelling (equal to <see cref="Copies"/> when there was none).</summary>
     public int FreshCopies { get; }
 
     /// <summary>Every copy, by layer, then GPU, then slot.</summary>
-    public IReadOnlyList<ExpertCopy> Moves => _moves;
+    public IReadOnlyList<ExpertCopy> Moves
+    {
+        get
+        {
+            if (_moves is null)
+            {
+                // Every thread that lists the moves lists the same ones: keep the first list made.
+                Interlocked.CompareExchange(ref _moves, ListMoves(_placementInForce, _plan), null);
+            }
+
+            return _moves;
+        }
+    }
 
     /// <summary>The copies from <paramref name="placementInForce"/> to <paramref name="plan"/>, as they stand (no relabelling).</summary>
     /// <param name="placementInForce">The placement serving now: <c>phy2log</c>, <c>[layers, slots]</c> of the plan's shape; -1 for unavailable slots.</param>
@@ -43,51 +57,40 @@ public sealed class PlanMigration
     {
         ArgumentNullException.ThrowIfNull(plan);
         PlanRelabelling.ThrowIfNotAPlacement(plan, placementInForce);
-        int slots = plan.NumPhysicalExperts;
-        var holders = new ExpertHolders();
-        using var moves = new CopyBuffer(atMost: plan.NumLayers * slots);
-        for (int l = 0; l < plan.NumLayers; l++)
-        {
-            ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots);
-            holders.Build(old, slots / plan.NumGpus, plan.NumLogicalExperts);
-            AddCopies(l, plan.GetPhysicalToLogical(l), plan.NumGpus, plan.NumNodes, holders, moves);
-        }
-
-        return new PlanMigration(moves.ToArray(), moves.Count);
+        int[] inForce = placementInForce.ToArray();
+        ExpertCopy[] moves = ListMoves(inForce, plan);
+        return new PlanMigration(inForce, plan, moves.Length, moves.Length) { _moves = moves };
     }
 
-    /// <summary>Adds one layer's copies from the placement <paramref name="holders"/> indexes to <paramref name="next"/>, by GPU and then slot.</summary>
-    internal static void AddCopies(int layer, ReadOnlySpan<int> next, int gpus, int nodes, ExpertHolders holders, CopyBuffer moves)
+    /// <summary>A migration whose count is known (relabelling counts as it matches slots) and whose list is made on demand.</summary>
+    internal static PlanMigration Counted(int[] placementInForce, RebalancePlan plan, int copies, int freshCopies) =>
+        new(placementInForce, plan, copies, freshCopies);
+
+    // Each GPU's slots in order: an expert it must receive is one copy, from a holder on its node if there is one.
+    private static ExpertCopy[] ListMoves(int[] placementInForce, RebalancePlan plan)
     {
-        int perGpu = next.Length / gpus, perNode = gpus / nodes;
-        for (int g = 0; g < gpus; g++)
+        int slots = plan.NumPhysicalExperts, gpus = plan.NumGpus, perGpu = slots / gpus, perNode = gpus / plan.NumNodes;
+        var holders = new ExpertHolders();
+        using var moves = new CopyBuffer(atMost: plan.NumLayers * slots);
+        for (int layer = 0; layer < plan.NumLayers; layer++)
         {
-            holders.BeginReceiving();
-            int nodeStart = g - (g % perNode);
-            for (int s = g * perGpu; s < (g + 1) * perGpu; s++)
+            holders.Build(placementInForce.AsSpan(layer * slots, slots), perGpu, plan.NumLogicalExperts);
+            ReadOnlySpan<int> next = plan.GetPhysicalToLogical(layer);
+            for (int g = 0; g < gpus; g++)
             {
-                int expert = next[s];
-                if (holders.MustReceive(g, expert))
+                holders.BeginReceiving();
+                int nodeStart = g - (g % perNode);
+                for (int s = g * perGpu; s < (g + 1) * perGpu; s++)
                 {
-                    moves.Add(new ExpertCopy(layer, expert, g, s, holders.SourceFor(expert, nodeStart, nodeStart + perNode)));
+                    int expert = next[s];
+                    if (holders.MustReceive(g, expert))
+                    {
+                        moves.Add(layer, expert, g, s, holders.SourceFor(expert, nodeStart, nodeStart + perNode));
+                    }
                 }
             }
         }
+
+        return moves.ToArray();
     }
-}
-
-/// <summary>A fresh plan relabelled to copy as few expert weights as possible, and its migration.</summary>
-public sealed class RelabelledPlan
-{
-    internal RelabelledPlan(RebalancePlan plan, PlanMigration migration)
-    {
-        Plan = plan;
-        Migration = migration;
-    }
-
-    /// <summary>The relabelled plan: the fresh plan's per-GPU loads and replica counts, GPUs and slots renumbered.</summary>
-    public RebalancePlan Plan { get; }
-
-    /// <summary>The copies it takes from the placement in force; <see cref="PlanMigration.FreshCopies"/> says what the fresh plan would have taken.</summary>
-    public PlanMigration Migration { get; }
 }

@@ -52,14 +52,13 @@ public static class PlanRelabelling
         var newSlot = new int[slots + 1];
         newSlot[0] = -1;
         Span<int> slotOf = newSlot.AsSpan(1);
-        using var moves = new CopyBuffer(atMost: layers * slots);
-        int freshCopies = 0, block = experts * fresh.MaxReplicaCount;
+        int copies = 0, freshCopies = 0, block = experts * fresh.MaxReplicaCount;
         for (int l = 0; l < layers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
             holders.Build(old, slots / gpus, experts);
             freshCopies += relabelling.Solve(next, holders, gpus, nodes, experts, permuteNodes, position);
-            slotMatching.Match(l, next, old, position, holders, experts, gpus / fresh.NumNodes, slotOf, moves);
+            copies += slotMatching.Match(next, old, position, experts, slotOf);
 
             Span<int> placed = physicalToLogical.AsSpan(l * slots, slots);
             for (int s = 0; s < slots; s++)
@@ -76,7 +75,8 @@ public static class PlanRelabelling
             }
         }
 
-        return new RelabelledPlan(fresh.Renumbered(physicalToLogical, logicalToPhysical), new PlanMigration(moves.ToArray(), freshCopies));
+        RebalancePlan relabelled = fresh.Renumbered(physicalToLogical, logicalToPhysical);
+        return new RelabelledPlan(relabelled, PlanMigration.Counted(placementInForce.ToArray(), relabelled, copies, freshCopies));
     }
 
     internal static void ThrowIfNotAPlacement(RebalancePlan plan, ReadOnlySpan<int> placement)

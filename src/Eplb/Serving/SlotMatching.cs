@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace Eplb;
 
 /// <summary>
-/// Where each replica of a relabelled GPU goes within its new GPU, and what the GPU must receive: an expert the GPU
-/// holds now keeps its slot (a server moves nothing for it), the others take the slots left, in order, and each
-/// expert the GPU does not hold yet is one copy, from a holder on its node if there is one.
+/// Where each replica of a relabelled GPU goes within its new GPU, and how many experts the GPU must receive: an
+/// expert the GPU holds now keeps its slot (a server moves nothing for it), the others take the slots left, in
+/// order, and each expert the GPU does not hold yet is one copy.
 /// </summary>
 /// <remarks>
 /// A replica whose expert the GPU holds in several slots keeps the lowest slot not kept by an earlier replica. GPUs of
@@ -32,10 +32,10 @@ internal sealed class SlotMatching
 
     /// <summary>
     /// Writes <c>slotOf[s]</c>, the slot that the fresh plan's slot <c>s</c> takes, given the GPU each fresh GPU
-    /// becomes, and adds the layer's copies to <paramref name="moves"/>, by GPU and then slot.
+    /// becomes.
     /// </summary>
-    public void Match(int layer, ReadOnlySpan<int> next, ReadOnlySpan<int> old, ReadOnlySpan<int> position, ExpertHolders holders,
-        int experts, int gpusPerNode, Span<int> slotOf, CopyBuffer moves)
+    /// <returns>The layer's copies.</returns>
+    public int Match(ReadOnlySpan<int> next, ReadOnlySpan<int> old, ReadOnlySpan<int> position, int experts, Span<int> slotOf)
     {
         int gpus = position.Length, perGpu = next.Length / gpus;
         Grow(ref _newGpuOn, gpus);
@@ -58,34 +58,24 @@ internal sealed class SlotMatching
             _received.Reset(experts);
         }
 
-        for (int gpu = 0, nodeStart = 0; gpu < gpus; gpu++)
+        int copies = 0;
+        for (int gpu = 0; gpu < gpus; gpu++)
         {
-            if (gpu - nodeStart == gpusPerNode)
-            {
-                nodeStart = gpu;
-            }
-
             int target = gpu * perGpu, source = _newGpuOn[gpu] * perGpu;
             ReadOnlySpan<int> had = old.Slice(target, perGpu), gets = next.Slice(source, perGpu);
             Span<int> slots = slotOf.Slice(source, perGpu);
-            var copies = new CopyTarget(layer, gpu, target, nodeStart, nodeStart + gpusPerNode, holders, moves);
             if (perGpu == 1)
             {
                 slots[0] = target;
-                if (gets[0] >= 0 && gets[0] != had[0])
-                {
-                    copies.Add(gets[0], target);
-                }
-            }
-            else if (perGpu <= SmallGpuSlots)
-            {
-                MatchSmallGpu(had, gets, slots, copies);
+                copies += gets[0] >= 0 && gets[0] != had[0] ? 1 : 0;
             }
             else
             {
-                MatchLargeGpu(had, gets, slots, copies);
+                copies += perGpu <= SmallGpuSlots ? MatchSmallGpu(had, gets, slots, target) : MatchLargeGpu(had, gets, slots, target);
             }
         }
+
+        return copies;
     }
 
     /// <summary>
@@ -93,10 +83,11 @@ internal sealed class SlotMatching
     /// compare, the slots kept so far a mask, and a replica's expert is a copy if no old slot and no earlier new slot
     /// holds it.
     /// </summary>
-    private static void MatchSmallGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, in CopyTarget copies)
+    private static int MatchSmallGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, int target)
     {
         Vector512<int> hadLanes = Lanes(had), getsLanes = Lanes(gets);
         uint kept = 0, waiting = 0, heldBefore = 0;
+        int copies = 0;
         for (int s = 0; s < gets.Length; s++)
         {
             int expert = gets[s];
@@ -107,7 +98,7 @@ internal sealed class SlotMatching
             {
                 int keep = BitOperations.TrailingZeroCount(open);
                 kept |= 1u << keep;
-                slots[s] = copies.Target + keep;
+                slots[s] = target + keep;
             }
             else
             {
@@ -119,14 +110,16 @@ internal sealed class SlotMatching
         {
             int s = BitOperations.TrailingZeroCount(waiting), free = BitOperations.TrailingZeroCount(~kept);
             kept |= 1u << free;
-            slots[s] = copies.Target + free;
+            slots[s] = target + free;
             int expert = gets[s];
             if (expert >= 0 && (heldBefore & (1u << s)) == 0
                 && (Vector512.Equals(getsLanes, Vector512.Create(expert)).ExtractMostSignificantBits() & ((1u << s) - 1)) == 0)
             {
-                copies.Add(expert, copies.Target + free);
+                copies++;
             }
         }
+
+        return copies;
     }
 
     // A GPU's slots in the first lanes of a vector, NoExpert in the others.
@@ -139,9 +132,9 @@ internal sealed class SlotMatching
     }
 
     /// <summary>One GPU of any size, through each expert's list of the GPU's old slots.</summary>
-    private void MatchLargeGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, in CopyTarget copies)
+    private int MatchLargeGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, int target)
     {
-        int perGpu = had.Length;
+        int perGpu = had.Length, copies = 0;
 
         // The GPU's slots of each expert it holds, as a list per expert in slot order.
         _held.NextRound();
@@ -173,7 +166,7 @@ internal sealed class SlotMatching
                 int keep = _firstSlot[expert];
                 _firstSlot[expert] = _nextSlot[keep];
                 taken[keep] = round;
-                slots[s] = copies.Target + keep;
+                slots[s] = target + keep;
             }
         }
 
@@ -191,13 +184,15 @@ internal sealed class SlotMatching
             }
 
             taken[free] = round;
-            slots[s] = copies.Target + free;
+            slots[s] = target + free;
             int expert = gets[s];
             if (expert >= 0 && !_held.Contains(expert) && _received.Add(expert))
             {
-                copies.Add(expert, copies.Target + free);
+                copies++;
             }
         }
+
+        return copies;
     }
 
     private static void Grow(ref int[] array, int length)
@@ -206,14 +201,5 @@ internal sealed class SlotMatching
         {
             array = new int[length];
         }
-    }
-
-    /// <summary>The GPU being matched, as its copies are recorded: its layer, number, first slot and node.</summary>
-    private readonly ref struct CopyTarget(int layer, int gpu, int target, int nodeStart, int nodeEnd, ExpertHolders holders, CopyBuffer moves)
-    {
-        public int Target { get; } = target;
-
-        public void Add(int expert, int slot) =>
-            moves.Add(new ExpertCopy(layer, expert, gpu, slot, holders.SourceFor(expert, nodeStart, nodeEnd)));
     }
 }
