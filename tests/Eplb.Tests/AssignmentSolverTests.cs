@@ -32,12 +32,110 @@ public class AssignmentSolverTests
     }
 
     [Fact]
+    public void Maximize_LargeSparseMatrices_MatchesDenseHungarian()
+    {
+        // Relabelling's graphs: each row shares a few experts with a few columns, weights small, ties everywhere —
+        // where forced pairs settle most rows and the search the rest.
+        var random = new Random(29);
+        var solver = new AssignmentSolver();
+        for (int i = 0; i < 300; i++)
+        {
+            int n = random.Next(8, 160), degree = random.Next(1, 5), heaviest = random.Next(1, 4);
+            var weights = new int[n, n];
+            for (int r = 0; r < n; r++)
+            {
+                for (int k = 0; k < degree; k++)
+                {
+                    weights[r, random.Next(n)] = random.Next(1, heaviest + 1);
+                }
+            }
+
+            int[] permutation = solver.Maximize(weights);
+
+            permutation.Order().Should().Equal(Enumerable.Range(0, n), "the result is a permutation");
+            Total(weights, permutation).Should().Be(DenseHungarianTotal(weights), $"case {i}: {n} rows, degree {degree}");
+        }
+    }
+
+    [Fact]
     public void Maximize_NoPositiveWeights_IsTheIdentity()
     {
         new AssignmentSolver().Maximize(new int[4, 4]).Should().Equal(0, 1, 2, 3);
     }
 
     private static int Total(int[,] weights, int[] permutation) => Enumerable.Range(0, permutation.Length).Sum(r => weights[r, permutation[r]]);
+
+    // The textbook O(n^3) Hungarian method on the dense matrix (minimising -weight), as an independent oracle.
+    private static int DenseHungarianTotal(int[,] weights)
+    {
+        int n = weights.GetLength(0);
+        var u = new long[n + 1];
+        var v = new long[n + 1];
+        var p = new int[n + 1];
+        var way = new int[n + 1];
+        for (int i = 1; i <= n; i++)
+        {
+            p[0] = i;
+            int j0 = 0;
+            var minv = Enumerable.Repeat(long.MaxValue, n + 1).ToArray();
+            var used = new bool[n + 1];
+            do
+            {
+                used[j0] = true;
+                int i0 = p[j0], j1 = 0;
+                long delta = long.MaxValue;
+                for (int j = 1; j <= n; j++)
+                {
+                    if (!used[j])
+                    {
+                        long cur = -weights[i0 - 1, j - 1] - u[i0] - v[j];
+                        if (cur < minv[j])
+                        {
+                            minv[j] = cur;
+                            way[j] = j0;
+                        }
+
+                        if (minv[j] < delta)
+                        {
+                            delta = minv[j];
+                            j1 = j;
+                        }
+                    }
+                }
+
+                for (int j = 0; j <= n; j++)
+                {
+                    if (used[j])
+                    {
+                        u[p[j]] += delta;
+                        v[j] -= delta;
+                    }
+                    else
+                    {
+                        minv[j] -= delta;
+                    }
+                }
+
+                j0 = j1;
+            }
+            while (p[j0] != 0);
+            do
+            {
+                int j1 = way[j0];
+                p[j0] = p[j1];
+                j0 = j1;
+            }
+            while (j0 != 0);
+        }
+
+        int total = 0;
+        for (int j = 1; j <= n; j++)
+        {
+            total += weights[p[j] - 1, j - 1];
+        }
+
+        return total;
+    }
 
     private static int BestTotal(int[,] weights)
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Eplb;
@@ -59,6 +60,7 @@ internal sealed class SlotMatching
         }
 
         int copies = 0;
+        Vector512<int> inGpu = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(perGpu));
         for (int gpu = 0; gpu < gpus; gpu++)
         {
             int target = gpu * perGpu, source = _newGpuOn[gpu] * perGpu;
@@ -71,7 +73,9 @@ internal sealed class SlotMatching
             }
             else
             {
-                copies += perGpu <= SmallGpuSlots ? MatchSmallGpu(had, gets, slots, target) : MatchLargeGpu(had, gets, slots, target);
+                copies += perGpu <= SmallGpuSlots
+                    ? MatchSmallGpu(gets, slots, target, Lanes(old, target, perGpu, inGpu), Lanes(next, source, perGpu, inGpu))
+                    : MatchLargeGpu(had, gets, slots, target);
             }
         }
 
@@ -83,9 +87,8 @@ internal sealed class SlotMatching
     /// compare, the slots kept so far a mask, and a replica's expert is a copy if no old slot and no earlier new slot
     /// holds it.
     /// </summary>
-    private static int MatchSmallGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, int target)
+    private static int MatchSmallGpu(ReadOnlySpan<int> gets, Span<int> slots, int target, Vector512<int> hadLanes, Vector512<int> getsLanes)
     {
-        Vector512<int> hadLanes = Lanes(had), getsLanes = Lanes(gets);
         uint kept = 0, waiting = 0, heldBefore = 0;
         int copies = 0;
         for (int s = 0; s < gets.Length; s++)
@@ -122,8 +125,16 @@ internal sealed class SlotMatching
         return copies;
     }
 
-    // A GPU's slots in the first lanes of a vector, NoExpert in the others.
-    private static Vector512<int> Lanes(ReadOnlySpan<int> gpuSlots)
+    // A GPU's slots, layer[start .. start + count), in the first lanes of a vector (inGpu), NoExpert in the others.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Lanes(ReadOnlySpan<int> layer, int start, int count, Vector512<int> inGpu) =>
+        layer.Length - start >= SmallGpuSlots
+            ? Vector512.ConditionalSelect(inGpu, Vector512.Create(layer.Slice(start, SmallGpuSlots)), Vector512.Create(NoExpert))
+            : LastLanes(layer.Slice(start, count));
+
+    // The layer's last GPUs, whose slots end less than a vector before the layer does.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<int> LastLanes(ReadOnlySpan<int> gpuSlots)
     {
         Span<int> lanes = stackalloc int[SmallGpuSlots];
         lanes.Fill(NoExpert);
