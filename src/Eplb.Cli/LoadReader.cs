@@ -17,6 +17,19 @@ namespace Eplb.Cli;
 /// </remarks>
 internal static class LoadReader
 {
+    /// <summary>The bytes of an input file; a file that cannot be read is bad data, named by <paramref name="name"/>.</summary>
+    internal static byte[] ReadFile(string path, string name)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.BadData($"{name}: cannot read the file: {e.Message}");
+        }
+    }
+
     private static readonly byte[] s_byteOrderMark = [0xEF, 0xBB, 0xBF];
 
     public static LoadData Read(string path, TextReader stdin)
@@ -38,15 +51,7 @@ internal static class LoadReader
             throw CliException.Usage($"{path}: {what}; use .json, .csv or .npy (or - for JSON on standard input)");
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.BadData($"{path}: cannot read the file: {e.Message}");
-        }
+        byte[] bytes = ReadFile(path, path);
 
         return extension switch
         {

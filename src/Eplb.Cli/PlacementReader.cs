@@ -44,15 +44,7 @@ internal static class PlacementReader
             throw CliException.Usage($"{option} {path}: use a .json plan (an object with \"phy2log\"), a .npy of phy2log or a .npz holding phy2log");
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.BadData($"{option} {path}: cannot read the file: {e.Message}");
-        }
+        byte[] bytes = LoadReader.ReadFile(path, $"{option} {path}");
 
         return extension switch
         {
