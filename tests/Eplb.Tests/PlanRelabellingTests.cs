@@ -41,6 +41,27 @@ public class PlanRelabellingTests
     }
 
     [Fact]
+    public void Relabel_NodePermutations_NeverCopyMoreThanGpusWithinNodes()
+    {
+        // Permuting whole nodes widens the choice, so the best relabelling can only copy less; on a drifting series
+        // at (288, 8, 4, 32), where a node holds two groups, it does.
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(4, 58, 256, seed: 3, numGroups: 8, groupCorrelation: true);
+        int withNodes = 0, withinNodes = 0;
+        for (int t = 1; t < series.Length; t++)
+        {
+            int[] old = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[t - 1], 288, 8, 4, 32).PhysicalToLogical);
+            RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[t], 288, 8, 4, 32);
+            int nodesToo = PlanRelabelling.Relabel(fresh, old, permuteNodes: true).Migration.Copies;
+            int gpusOnly = PlanRelabelling.Relabel(fresh, old, permuteNodes: false).Migration.Copies;
+            nodesToo.Should().BeLessThanOrEqualTo(gpusOnly);
+            withNodes += nodesToo;
+            withinNodes += gpusOnly;
+        }
+
+        withNodes.Should().BeLessThan(withinNodes);
+    }
+
+    [Fact]
     public void Relabel_SmallRandomCases_IsOptimalAgainstBruteForce()
     {
         var random = new Random(17);
