@@ -58,6 +58,36 @@ public class AssignmentSolverTests
     }
 
     [Fact]
+    public void SmallAssignment_RandomMatrices_MatchesBruteForceAndDenseHungarian()
+    {
+        // The vector form for up to 16 x 16: brute force where it is cheap, the textbook method beyond.
+        var random = new Random(31);
+        var padded = new int[SmallAssignment.MaxSize * SmallAssignment.MaxSize];
+        var permutation = new int[SmallAssignment.MaxSize];
+        for (int i = 0; i < 3000; i++)
+        {
+            int n = random.Next(1, SmallAssignment.MaxSize + 1), heaviest = random.Next(1, 10);
+            double density = random.NextDouble();
+            var weights = new int[n, n];
+            Array.Fill(padded, random.Next(0, 3)); // whatever lies beyond the matrix must not matter
+            for (int r = 0; r < n; r++)
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    weights[r, c] = random.NextDouble() < density ? random.Next(1, heaviest + 1) : 0;
+                    padded[(r * SmallAssignment.MaxSize) + c] = weights[r, c];
+                }
+            }
+
+            int total = SmallAssignment.Maximize(padded, n, permutation);
+
+            permutation[..n].Order().Should().Equal(Enumerable.Range(0, n), "the result is a permutation");
+            Total(weights, permutation[..n]).Should().Be(total, "the total returned is the permutation's");
+            total.Should().Be(n <= 7 ? BestTotal(weights) : DenseHungarianTotal(weights), $"case {i}: {n} x {n}");
+        }
+    }
+
+    [Fact]
     public void Maximize_NoPositiveWeights_IsTheIdentity()
     {
         new AssignmentSolver().Maximize(new int[4, 4]).Should().Equal(0, 1, 2, 3);

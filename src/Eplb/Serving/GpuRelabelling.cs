@@ -15,6 +15,7 @@ namespace Eplb;
 internal sealed class GpuRelabelling
 {
     private readonly AssignmentSolver _solver = new();
+    private readonly NodePairRelabelling _nodePairs = new();
     private readonly ExpertMarks _distinct = new();
     private (int Row, int Column, int Weight)[] _edges = [];
     private (int Row, int Column, int Weight)[] _byPair = [];
@@ -46,6 +47,11 @@ internal sealed class GpuRelabelling
         if (perGpu == 1 && nodes == 1)
         {
             return SolveOneSlotPerGpu(next, inForce, available, experts, position);
+        }
+
+        if (nodes > 1 && available == gpus && gpus / nodes <= NodePairRelabelling.MaxGpusPerNode && nodes <= NodePairRelabelling.MaxNodes)
+        {
+            return _nodePairs.Solve(next, inForce, gpus, nodes, experts, permuteNodes, position);
         }
 
         int edgeCount = BuildEdges(next, inForce, available, perGpu, experts, out int freshCopies);

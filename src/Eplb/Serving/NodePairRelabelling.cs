@@ -1,0 +1,172 @@
+namespace Eplb;
+
+/// <summary>
+/// One layer's relabelling under the hierarchical policy when a node has at most 16 GPUs (every DeepSeek-V3
+/// configuration): nodes move whole, GPUs within them. Each fresh node's overlap with each old node it shares experts
+/// with is a small dense matrix, built straight from the holders and solved by <see cref="SmallAssignment"/>; the
+/// node assignment then picks the pairs.
+/// </summary>
+/// <remarks>
+/// The same problem <see cref="GpuRelabelling"/> solves from a list of edges, and the same optimum: the best node
+/// assignment over each node pair's best GPU assignment. Only pairs that share an expert are solved (a fresh node's
+/// groups sit on one or two old nodes), and pairs that share nothing keep the GPUs' order.
+/// </remarks>
+internal sealed class NodePairRelabelling
+{
+    /// <summary>The most GPUs per node this path takes: a row of GPUs per lane group of <see cref="SmallAssignment"/>.</summary>
+    public const int MaxGpusPerNode = SmallAssignment.MaxSize;
+
+    /// <summary>The most nodes this path takes: its tables grow with the square of the nodes.</summary>
+    public const int MaxNodes = 64;
+
+    private const int Width = SmallAssignment.MaxSize;
+
+    private readonly ExpertMarks _distinct = new();
+    private readonly AssignmentSolver _nodeSolver = new();
+    private int[] _overlap = [];   // [old node][fresh GPU in node][old GPU in node], rows Width wide
+    private int[] _value = [];     // [fresh node][old node]: the pair's best overlap, 0 if none
+    private int[] _within = [];    // [fresh node][old node][fresh GPU in node]: the pair's GPU assignment
+    private int[] _nodeOf = [];
+    private int[] _localOf = [];
+    private int[] _nodePosition = [];
+    private (int Row, int Column, int Weight)[] _nodeEdges = [];
+
+    /// <summary>Writes <c>position[g]</c> for every GPU (all available); returns the fresh plan's own copies.</summary>
+    public int Solve(ReadOnlySpan<int> next, ExpertHolders inForce, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
+    {
+        int perNode = gpus / nodes, perGpu = next.Length / gpus;
+        Grow(ref _overlap, nodes * Width * Width);
+        Grow(ref _value, nodes * nodes);
+        Grow(ref _within, nodes * nodes * perNode);
+        Grow(ref _nodeOf, gpus);
+        Grow(ref _localOf, gpus);
+        for (int g = 0; g < gpus; g++)
+        {
+            (_nodeOf[g], _localOf[g]) = Math.DivRem(g, perNode);
+        }
+
+        Span<int> value = _value.AsSpan(0, nodes * nodes);
+        value.Clear();
+        _distinct.Reset(experts);
+        Span<int> touched = stackalloc int[MaxNodes];
+        Span<bool> isTouched = stackalloc bool[MaxNodes];
+        isTouched.Clear();
+        int freshCopies = 0;
+        Span<int> result = stackalloc int[Width];
+        for (int a = 0; a < nodes; a++)
+        {
+            // The overlap of each of node a's fresh GPUs with every old GPU, in the block of the old GPU's node.
+            int touchedCount = 0;
+            for (int i = 0; i < perNode; i++)
+            {
+                _distinct.NextRound();
+                ReadOnlySpan<int> gpuSlots = next.Slice(((a * perNode) + i) * perGpu, perGpu);
+                foreach (int expert in gpuSlots)
+                {
+                    if (!_distinct.Add(expert))
+                    {
+                        continue;
+                    }
+
+                    freshCopies++;
+                    foreach (int holder in inForce.Of(expert))
+                    {
+                        int b = _nodeOf[holder];
+                        if (!isTouched[b])
+                        {
+                            isTouched[b] = true;
+                            touched[touchedCount++] = b;
+                            _overlap.AsSpan(b * Width * Width, Width * Width).Clear();
+                        }
+
+                        _overlap[(b * Width * Width) + (i * Width) + _localOf[holder]]++;
+                    }
+                }
+            }
+
+            // What each fresh GPU already holds as it stands: its own number in the old plan.
+            if (isTouched[a])
+            {
+                for (int i = 0; i < perNode; i++)
+                {
+                    freshCopies -= _overlap[(a * Width * Width) + (i * Width) + i];
+                }
+            }
+
+            for (int k = 0; k < touchedCount; k++)
+            {
+                int b = touched[k];
+                isTouched[b] = false;
+                value[(a * nodes) + b] = SmallAssignment.Maximize(_overlap.AsSpan(b * Width * Width, Width * Width), perNode, result);
+                result[..perNode].CopyTo(_within.AsSpan(((a * nodes) + b) * perNode, perNode));
+            }
+        }
+
+        Span<int> nodePosition = NodeAssignment(value, nodes, permuteNodes);
+        for (int a = 0; a < nodes; a++)
+        {
+            int b = nodePosition[a];
+            bool shared = value[(a * nodes) + b] > 0;
+            ReadOnlySpan<int> within = _within.AsSpan(((a * nodes) + b) * perNode, perNode);
+            for (int i = 0; i < perNode; i++)
+            {
+                position[(a * perNode) + i] = (b * perNode) + (shared ? within[i] : i);
+            }
+        }
+
+        return freshCopies;
+    }
+
+    // Which old node each fresh node becomes: the best assignment over the pairs' values (or none, when nodes stay).
+    private Span<int> NodeAssignment(ReadOnlySpan<int> value, int nodes, bool permuteNodes)
+    {
+        Grow(ref _nodePosition, nodes);
+        Span<int> nodePosition = _nodePosition.AsSpan(0, nodes);
+        if (!permuteNodes)
+        {
+            for (int a = 0; a < nodes; a++)
+            {
+                nodePosition[a] = a;
+            }
+
+            return nodePosition;
+        }
+
+        if (nodes <= SmallAssignment.MaxSize)
+        {
+            Span<int> padded = stackalloc int[Width * Width];
+            padded.Clear();
+            for (int a = 0; a < nodes; a++)
+            {
+                value.Slice(a * nodes, nodes).CopyTo(padded.Slice(a * Width));
+            }
+
+            SmallAssignment.Maximize(padded, nodes, nodePosition);
+            return nodePosition;
+        }
+
+        int count = 0;
+        Grow(ref _nodeEdges, nodes * nodes);
+        for (int a = 0; a < nodes; a++)
+        {
+            for (int b = 0; b < nodes; b++)
+            {
+                if (value[(a * nodes) + b] > 0)
+                {
+                    _nodeEdges[count++] = (a, b, value[(a * nodes) + b]);
+                }
+            }
+        }
+
+        _nodeSolver.Maximize(nodes, _nodeEdges.AsSpan(0, count), nodePosition);
+        return nodePosition;
+    }
+
+    private static void Grow<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[length];
+        }
+    }
+}
