@@ -16,6 +16,7 @@ internal sealed class GpuRelabelling
 {
     private readonly AssignmentSolver _solver = new();
     private readonly NodePairRelabelling _nodePairs = new();
+    private readonly ExpertHolders _holders = new();
     private readonly ExpertMarks _distinct = new();
     private (int Row, int Column, int Weight)[] _edges = [];
     private (int Row, int Column, int Weight)[] _byPair = [];
@@ -40,18 +41,20 @@ internal sealed class GpuRelabelling
     /// The copies the fresh plan takes as it stands — each GPU's distinct experts less those it holds — which the
     /// edges tell for free.
     /// </returns>
-    public int Solve(ReadOnlySpan<int> next, ExpertHolders inForce, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
+    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
     {
         int perGpu = next.Length / gpus;
         int available = IndexAvailableGpus(next, gpus, perGpu);
+        if (nodes > 1 && available == gpus && NodePairRelabelling.Takes(gpus, nodes))
+        {
+            return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
+        }
+
+        ExpertHolders inForce = _holders;
+        inForce.Build(old, perGpu, experts);
         if (perGpu == 1 && nodes == 1)
         {
             return SolveOneSlotPerGpu(next, inForce, available, experts, position);
-        }
-
-        if (nodes > 1 && available == gpus && gpus / nodes <= NodePairRelabelling.MaxGpusPerNode && nodes <= NodePairRelabelling.MaxNodes)
-        {
-            return _nodePairs.Solve(next, inForce, gpus, nodes, experts, permuteNodes, position);
         }
 
         int edgeCount = BuildEdges(next, inForce, available, perGpu, experts, out int freshCopies);

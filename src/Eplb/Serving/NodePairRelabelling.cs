@@ -1,9 +1,11 @@
+using System.Numerics;
+
 namespace Eplb;
 
 /// <summary>
-/// One layer's relabelling under the hierarchical policy when a node has at most 16 GPUs (every DeepSeek-V3
-/// configuration): nodes move whole, GPUs within them. Each fresh node's overlap with each old node it shares experts
-/// with is a small dense matrix, built straight from the holders and solved by <see cref="SmallAssignment"/>; the
+/// One layer's relabelling under the hierarchical policy for clusters of up to 64 GPUs with up to 16 per node (both
+/// hierarchical DeepSeek-V3 configurations): nodes move whole, GPUs within them. Each fresh node's overlap with each old node it shares experts
+/// with is a small dense matrix, built straight from each expert's holders (bits of a word) and solved by <see cref="SmallAssignment"/>; the
 /// node assignment then picks the pairs.
 /// </summary>
 /// <remarks>
@@ -16,12 +18,13 @@ internal sealed class NodePairRelabelling
     /// <summary>The most GPUs per node this path takes: a row of GPUs per lane group of <see cref="SmallAssignment"/>.</summary>
     public const int MaxGpusPerNode = SmallAssignment.MaxSize;
 
-    /// <summary>The most nodes this path takes: its tables grow with the square of the nodes.</summary>
-    public const int MaxNodes = 64;
+    /// <summary>The most GPUs this path takes: an expert's holders are the bits of one <see cref="ulong"/>.</summary>
+    public const int MaxGpus = 64;
 
     private const int Width = SmallAssignment.MaxSize;
 
     private readonly ExpertMarks _distinct = new();
+    private ulong[] _holders = [];  // [expert]: the old GPUs holding it, as bits
     private readonly AssignmentSolver _nodeSolver = new();
     private int[] _overlap = [];   // [old node][fresh GPU in node][old GPU in node], rows Width wide
     private int[] _value = [];     // [fresh node][old node]: the pair's best overlap, 0 if none
@@ -31,10 +34,30 @@ internal sealed class NodePairRelabelling
     private int[] _nodePosition = [];
     private (int Row, int Column, int Weight)[] _nodeEdges = [];
 
-    /// <summary>Writes <c>position[g]</c> for every GPU (all available); returns the fresh plan's own copies.</summary>
-    public int Solve(ReadOnlySpan<int> next, ExpertHolders inForce, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
+    /// <summary>Whether a cluster of <paramref name="gpus"/> GPUs in <paramref name="nodes"/> nodes fits this path.</summary>
+    public static bool Takes(int gpus, int nodes) => gpus <= MaxGpus && gpus / nodes <= MaxGpusPerNode;
+
+    /// <summary>
+    /// Writes <c>position[g]</c> for every GPU (all available in <paramref name="next"/>) against the placement
+    /// <paramref name="old"/>; returns the fresh plan's own copies.
+    /// </summary>
+    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
     {
         int perNode = gpus / nodes, perGpu = next.Length / gpus;
+        Grow(ref _holders, experts);
+        Span<ulong> holders = _holders.AsSpan(0, experts);
+        holders.Clear();
+        for (int gpu = 0, p = 0; gpu < gpus; gpu++)
+        {
+            for (int end = p + perGpu; p < end; p++)
+            {
+                if (old[p] >= 0)
+                {
+                    holders[old[p]] |= 1UL << gpu;
+                }
+            }
+        }
+
         Grow(ref _overlap, nodes * Width * Width);
         Grow(ref _value, nodes * nodes);
         Grow(ref _within, nodes * nodes * perNode);
@@ -48,8 +71,8 @@ internal sealed class NodePairRelabelling
         Span<int> value = _value.AsSpan(0, nodes * nodes);
         value.Clear();
         _distinct.Reset(experts);
-        Span<int> touched = stackalloc int[MaxNodes];
-        Span<bool> isTouched = stackalloc bool[MaxNodes];
+        Span<int> touched = stackalloc int[MaxGpus];
+        Span<bool> isTouched = stackalloc bool[MaxGpus];
         isTouched.Clear();
         int freshCopies = 0;
         Span<int> result = stackalloc int[Width];
@@ -69,8 +92,9 @@ internal sealed class NodePairRelabelling
                     }
 
                     freshCopies++;
-                    foreach (int holder in inForce.Of(expert))
+                    for (ulong held = holders[expert]; held != 0; held &= held - 1)
                     {
+                        int holder = BitOperations.TrailingZeroCount(held);
                         int b = _nodeOf[holder];
                         if (!isTouched[b])
                         {

@@ -44,7 +44,6 @@ public static class PlanRelabelling
         int nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1;
         var physicalToLogical = GC.AllocateUninitializedArray<int>(layers * slots);
         var logicalToPhysical = GC.AllocateUninitializedArray<int>(fresh.LogicalToPhysicalSpan.Length);
-        var holders = new ExpertHolders();
         var relabelling = new GpuRelabelling();
         var slotMatching = new SlotMatching();
         var position = new int[gpus];
@@ -56,8 +55,7 @@ public static class PlanRelabelling
         for (int l = 0; l < layers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
-            holders.Build(old, slots / gpus, experts);
-            freshCopies += relabelling.Solve(next, holders, gpus, nodes, experts, permuteNodes, position);
+            freshCopies += relabelling.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
             copies += slotMatching.Match(next, old, position, experts, slotOf);
 
             Span<int> placed = physicalToLogical.AsSpan(l * slots, slots);
