@@ -91,23 +91,27 @@ public class UnavailableGpuTests
         FluentActions.Invoking(() => new RebalanceOptions { UnavailableGpus = null! }).Should().Throw<ArgumentNullException>();
     }
 
-    [Fact]
-    public void Relabel_UnavailableGpus_StayEmptyAndTheRestMoveLess()
+    [Theory]
+    [InlineData(96, 16, 64)] // 6 slots per GPU
+    [InlineData(64, 64, 48)] // one slot per GPU
+    public void Relabel_UnavailableGpus_StayEmptyAndTheRestMoveLess(int replicas, int gpus, int experts)
     {
-        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 4, 64, seed: 8, numGroups: 8, groupCorrelation: true);
-        RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(series[0], 96, 8, 2, 16);
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 4, experts, seed: 8, numGroups: 8, groupCorrelation: true);
+        RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(series[0], replicas, 8, 2, gpus);
         var options = new RebalanceOptions { UnavailableGpus = [3, 12] };
-        RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[1], 96, 8, 2, 16, options);
+        RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[1], replicas, 8, 2, gpus, options);
         int[] old = PlanAssertions.ToArray(inForce.PhysicalToLogical);
+        int perGpu = replicas / gpus;
 
         RelabelledPlan relabelled = PlanRelabelling.Relabel(fresh, old);
 
         for (int l = 0; l < 4; l++)
         {
-            relabelled.Plan.GetPhysicalToLogical(l).Slice(3 * 6, 6).ToArray().Should().OnlyContain(e => e == -1);
-            relabelled.Plan.GetPhysicalToLogical(l).Slice(12 * 6, 6).ToArray().Should().OnlyContain(e => e == -1);
+            relabelled.Plan.GetPhysicalToLogical(l).Slice(3 * perGpu, perGpu).ToArray().Should().OnlyContain(e => e == -1);
+            relabelled.Plan.GetPhysicalToLogical(l).Slice(12 * perGpu, perGpu).ToArray().Should().OnlyContain(e => e == -1);
         }
 
+        relabelled.Migration.Copies.Should().Be(PlanMigration.Between(old, relabelled.Plan).Copies);
         relabelled.Migration.Copies.Should().BeLessThan(relabelled.Migration.FreshCopies);
         relabelled.Migration.Moves.Should().OnlyContain(m => m.Gpu != 3 && m.Gpu != 12);
         PlacementDiagnostics.Analyze(series[1], relabelled.Plan).Balancedness

@@ -50,12 +50,13 @@ internal sealed class GpuRelabelling
             return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
         }
 
-        ExpertHolders inForce = _holders;
-        inForce.Build(old, perGpu, experts);
         if (perGpu == 1 && nodes == 1)
         {
-            return SolveOneSlotPerGpu(next, inForce, available, experts, position);
+            return SolveOneSlotPerGpu(next, old, experts, position);
         }
+
+        ExpertHolders inForce = _holders;
+        inForce.Build(old, perGpu, experts);
 
         int edgeCount = BuildEdges(next, inForce, available, perGpu, experts, out int freshCopies);
         Grow(ref _compactPosition, available);
@@ -85,18 +86,28 @@ internal sealed class GpuRelabelling
     // One slot per GPU (DeepSeek's EP320 decode): a new GPU can keep only its one expert, so the graph is one complete
     // bipartite block per expert — its new GPUs against its holders — and pairing each new GPU with the first holder
     // of its expert still unpaired is a maximum matching. Unpaired GPUs then take the free GPUs in order.
-    private int SolveOneSlotPerGpu(ReadOnlySpan<int> next, ExpertHolders inForce, int available, int experts, Span<int> position)
+    private int SolveOneSlotPerGpu(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int experts, Span<int> position)
     {
-        Grow(ref _weight, experts); // here: each expert's holders used so far
-        Grow(ref _touched, _indexOf.Length); // here: whether a GPU is taken
-        Span<int> used = _weight.AsSpan(0, experts);
-        Span<int> taken = _touched.AsSpan(0, _indexOf.Length);
-        used.Clear();
+        int gpus = position.Length;
+        Grow(ref _weight, experts); // here: each expert's first holder still unpaired, or -1
+        Grow(ref _within, gpus);    // here: the next holder of the same expert, ascending
+        Grow(ref _touched, gpus);   // here: whether a GPU is taken
+        Span<int> firstHolder = _weight.AsSpan(0, experts), nextHolder = _within.AsSpan(0, gpus), taken = _touched.AsSpan(0, gpus);
+        firstHolder.Fill(-1);
         taken.Clear();
-        int freshCopies = 0;
-        for (int gpu = 0; gpu < position.Length; gpu++)
+        for (int h = gpus - 1; h >= 0; h--)
         {
-            position[gpu] = -1;
+            int expert = old[h];
+            if (expert >= 0 && next[h] >= 0) // a holder that is unavailable now takes nothing
+            {
+                nextHolder[h] = firstHolder[expert];
+                firstHolder[expert] = h;
+            }
+        }
+
+        int freshCopies = 0;
+        for (int gpu = 0; gpu < gpus; gpu++)
+        {
             int expert = next[gpu];
             if (expert < 0)
             {
@@ -105,22 +116,17 @@ internal sealed class GpuRelabelling
                 continue;
             }
 
-            ReadOnlySpan<int> holders = inForce.Of(expert);
-            freshCopies += holders.Contains(gpu) ? 0 : 1;
-            while (used[expert] < holders.Length && _indexOf[holders[used[expert]]] < 0)
+            freshCopies += old[gpu] == expert ? 0 : 1;
+            int holder = firstHolder[expert];
+            position[gpu] = holder;
+            if (holder >= 0)
             {
-                used[expert]++; // a holder that is unavailable now
-            }
-
-            if (used[expert] < holders.Length)
-            {
-                int holder = holders[used[expert]++];
-                position[gpu] = holder;
+                firstHolder[expert] = nextHolder[holder];
                 taken[holder] = 1;
             }
         }
 
-        for (int gpu = 0, free = 0; gpu < position.Length; gpu++)
+        for (int gpu = 0, free = 0; gpu < gpus; gpu++)
         {
             if (position[gpu] < 0)
             {

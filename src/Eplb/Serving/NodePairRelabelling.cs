@@ -100,7 +100,7 @@ internal sealed class NodePairRelabelling
                         {
                             isTouched[b] = true;
                             touched[touchedCount++] = b;
-                            _overlap.AsSpan(b * Width * Width, Width * Width).Clear();
+                            _overlap.AsSpan(b * Width * Width, perNode * Width).Clear(); // rows past perNode are never read
                         }
 
                         _overlap[(b * Width * Width) + (i * Width) + _localOf[holder]]++;
@@ -156,6 +156,11 @@ internal sealed class NodePairRelabelling
             return nodePosition;
         }
 
+        if (IsOneToOne(value, nodes, nodePosition))
+        {
+            return nodePosition; // each fresh node shares experts with one old node, each with another: nothing to choose
+        }
+
         if (nodes <= SmallAssignment.MaxSize)
         {
             Span<int> padded = stackalloc int[Width * Width];
@@ -184,6 +189,26 @@ internal sealed class NodePairRelabelling
 
         _nodeSolver.Maximize(nodes, _nodeEdges.AsSpan(0, count), nodePosition);
         return nodePosition;
+    }
+
+    // Whether every fresh node has exactly one old node with a positive value, all different; if so, writes them.
+    private static bool IsOneToOne(ReadOnlySpan<int> value, int nodes, Span<int> nodePosition)
+    {
+        ulong taken = 0;
+        for (int a = 0; a < nodes; a++)
+        {
+            ReadOnlySpan<int> row = value.Slice(a * nodes, nodes);
+            int b = row.IndexOfAnyExcept(0);
+            if (b < 0 || row.Slice(b + 1).IndexOfAnyExcept(0) >= 0 || (taken & (1UL << b)) != 0)
+            {
+                return false;
+            }
+
+            taken |= 1UL << b;
+            nodePosition[a] = b;
+        }
+
+        return true;
     }
 
     private static void Grow<T>(ref T[] array, int length)

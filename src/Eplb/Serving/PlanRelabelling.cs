@@ -47,11 +47,8 @@ public static class PlanRelabelling
         var relabelling = new GpuRelabelling();
         var slotMatching = new SlotMatching();
         var position = new int[gpus];
-        // newSlot[s + 1]: where the fresh plan's slot s goes; newSlot[0] = -1 maps log2phy's padding to itself.
-        var newSlot = new int[slots + 1];
-        newSlot[0] = -1;
-        Span<int> slotOf = newSlot.AsSpan(1);
-        int copies = 0, freshCopies = 0, block = experts * fresh.MaxReplicaCount;
+        var slotOf = new int[slots];
+        int copies = 0, freshCopies = 0, width = fresh.MaxReplicaCount, block = experts * width;
         for (int l = 0; l < layers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
@@ -64,12 +61,18 @@ public static class PlanRelabelling
                 placed[slotOf[s]] = next[s];
             }
 
-            // log2phy: each replica's slot moves with it.
-            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block);
+            // log2phy: each replica's slot moves with it. Every expert has a first replica; few have more, so the
+            // loop over the rest seldom runs, and the padding is one fill.
+            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block), counts = fresh.GetLogicalReplicaCount(l);
             Span<int> map = logicalToPhysical.AsSpan(l * block, block);
-            for (int i = 0; i < map.Length; i++)
+            map.Fill(-1);
+            for (int e = 0, at = 0; e < experts; e++, at += width)
             {
-                map[i] = newSlot[freshMap[i] + 1];
+                map[at] = slotOf[freshMap[at]];
+                for (int r = 1; r < counts[e]; r++)
+                {
+                    map[at + r] = slotOf[freshMap[at + r]];
+                }
             }
         }
 
