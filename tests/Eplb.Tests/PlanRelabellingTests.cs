@@ -111,6 +111,42 @@ public class PlanRelabellingTests
     }
 
     [Fact]
+    public void Relabel_AfterOtherShapesOnTheSameThread_GivesWhatAFreshThreadGives()
+    {
+        // Relabelling keeps its scratch between calls on a thread; nothing a call leaves behind may change the next.
+        var random = new Random(41);
+        for (int i = 0; i < 150; i++)
+        {
+            int nodes = random.Next(1, 5), perNode = random.Next(1, 5), gpus = nodes * perNode, perGpu = random.Next(1, 4);
+            int experts = random.Next(1, (gpus * perGpu) + 1), groups = random.Next(2) == 0 || nodes == 1 ? nodes : nodes + 1;
+            while (groups % nodes == 0 && experts % groups != 0)
+            {
+                experts--;
+            }
+
+            if (experts == 0)
+            {
+                continue;
+            }
+
+            var options = new RebalanceOptions { UnavailableGpus = random.Next(4) == 0 && gpus > 1 && (gpus - 1) * perGpu >= experts ? [random.Next(gpus)] : [] };
+            RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(RandomCases.Loads(random, 3, experts), gpus * perGpu, groups, nodes, gpus);
+            RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(RandomCases.Loads(random, 3, experts), gpus * perGpu, groups, nodes, gpus, options);
+            int[] old = PlanAssertions.ToArray(inForce.PhysicalToLogical);
+
+            RelabelledPlan warm = PlanRelabelling.Relabel(fresh, old);
+            RelabelledPlan cold = null!;
+            var thread = new Thread(() => cold = PlanRelabelling.Relabel(fresh, old));
+            thread.Start();
+            thread.Join();
+
+            PlanAssertions.ToArray(warm.Plan.PhysicalToLogical).Should().Equal(PlanAssertions.ToArray(cold.Plan.PhysicalToLogical), $"case {i}");
+            PlanAssertions.ToArray(warm.Plan.LogicalToPhysical).Should().Equal(PlanAssertions.ToArray(cold.Plan.LogicalToPhysical), $"case {i}");
+            warm.Migration.Copies.Should().Be(cold.Migration.Copies);
+        }
+    }
+
+    [Fact]
     public void Relabel_SamePlan_CopiesNothing()
     {
         RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(ExpertLoadGenerator.Generate(4, 64, seed: 3), 80, 8, 4, 16);

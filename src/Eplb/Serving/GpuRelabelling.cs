@@ -31,6 +31,9 @@ internal sealed class GpuRelabelling
     private int[] _gpuOf = [];
     private int[] _indexOf = [];
     private int[] _compactPosition = [];
+    private int[] _firstHolder = [];  // one slot per GPU: each expert's first holder still unpaired, or -1
+    private int[] _nextHolder = [];   // one slot per GPU: the next holder of the same expert, ascending
+    private bool[] _taken = [];       // one slot per GPU: whether a GPU is taken
 
     /// <summary>
     /// Writes <c>position[g]</c>, the GPU that the fresh plan's GPU <c>g</c> becomes. GPUs whose slots are all -1
@@ -89,10 +92,11 @@ internal sealed class GpuRelabelling
     private int SolveOneSlotPerGpu(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int experts, Span<int> position)
     {
         int gpus = position.Length;
-        Grow(ref _weight, experts); // here: each expert's first holder still unpaired, or -1
-        Grow(ref _within, gpus);    // here: the next holder of the same expert, ascending
-        Grow(ref _touched, gpus);   // here: whether a GPU is taken
-        Span<int> firstHolder = _weight.AsSpan(0, experts), nextHolder = _within.AsSpan(0, gpus), taken = _touched.AsSpan(0, gpus);
+        Grow(ref _firstHolder, experts);
+        Grow(ref _nextHolder, gpus);
+        Grow(ref _taken, gpus);
+        Span<int> firstHolder = _firstHolder.AsSpan(0, experts), nextHolder = _nextHolder.AsSpan(0, gpus);
+        Span<bool> taken = _taken.AsSpan(0, gpus);
         firstHolder.Fill(-1);
         taken.Clear();
         for (int h = gpus - 1; h >= 0; h--)
@@ -112,7 +116,7 @@ internal sealed class GpuRelabelling
             if (expert < 0)
             {
                 position[gpu] = gpu; // unavailable: keeps its number
-                taken[gpu] = 1;
+                taken[gpu] = true;
                 continue;
             }
 
@@ -122,7 +126,7 @@ internal sealed class GpuRelabelling
             if (holder >= 0)
             {
                 firstHolder[expert] = nextHolder[holder];
-                taken[holder] = 1;
+                taken[holder] = true;
             }
         }
 
@@ -130,12 +134,12 @@ internal sealed class GpuRelabelling
         {
             if (position[gpu] < 0)
             {
-                while (taken[free] != 0)
+                while (taken[free])
                 {
                     free++;
                 }
 
-                taken[free] = 1;
+                taken[free] = true;
                 position[gpu] = free;
             }
         }

@@ -44,10 +44,12 @@ public static class PlanRelabelling
         int nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1;
         var physicalToLogical = GC.AllocateUninitializedArray<int>(layers * slots);
         var logicalToPhysical = GC.AllocateUninitializedArray<int>(fresh.LogicalToPhysicalSpan.Length);
-        var relabelling = new GpuRelabelling();
-        var slotMatching = new SlotMatching();
-        var position = new int[gpus];
-        var slotOf = new int[slots];
+        // The per-layer scratch is kept between calls on this thread, for plans small enough that keeping it is cheap.
+        Workspace workspace = t_workspace ?? new Workspace();
+        t_workspace = null;
+        GpuRelabelling relabelling = workspace.Relabelling;
+        SlotMatching slotMatching = workspace.SlotMatching;
+        Span<int> position = workspace.Position(gpus), slotOf = workspace.SlotOf(slots);
         int copies = 0, freshCopies = 0, width = fresh.MaxReplicaCount, block = experts * width;
         for (int l = 0; l < layers; l++)
         {
@@ -76,8 +78,41 @@ public static class PlanRelabelling
             }
         }
 
+        if (Scratch.MayRetain(4L * (slots + experts) * 8))
+        {
+            t_workspace = workspace;
+        }
+
         RebalancePlan relabelled = fresh.Renumbered(physicalToLogical, logicalToPhysical);
         return new RelabelledPlan(relabelled, PlanMigration.Counted(placementInForce.ToArray(), relabelled, copies, freshCopies));
+    }
+
+    [ThreadStatic]
+    private static Workspace? t_workspace;
+
+    /// <summary>What relabelling one layer needs, sized by the largest plan seen.</summary>
+    private sealed class Workspace
+    {
+        private int[] _position = [];
+        private int[] _slotOf = [];
+
+        public GpuRelabelling Relabelling { get; } = new();
+
+        public SlotMatching SlotMatching { get; } = new();
+
+        public Span<int> Position(int gpus) => Take(ref _position, gpus);
+
+        public Span<int> SlotOf(int slots) => Take(ref _slotOf, slots);
+
+        private static Span<int> Take(ref int[] array, int length)
+        {
+            if (array.Length < length)
+            {
+                array = new int[length];
+            }
+
+            return array.AsSpan(0, length);
+        }
     }
 
     internal static void ThrowIfNotAPlacement(RebalancePlan plan, ReadOnlySpan<int> placement)
