@@ -41,6 +41,9 @@ internal sealed class AssignmentSolver
     private int[] _bucketHead = [];
     private int[] _entryColumn = [];
     private int[] _entryNext = [];
+
+    /// <summary>The bytes of the scratch that grows with the edges rather than the rows.</summary>
+    public long EdgeScratchBytes => (long)(_entryColumn.Length + _entryNext.Length) * sizeof(int);
     private int _entries;
     private int _reachedCount;
 

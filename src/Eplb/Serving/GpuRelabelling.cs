@@ -17,6 +17,13 @@ internal sealed class GpuRelabelling
     private readonly AssignmentSolver _solver = new();
     private readonly NodePairRelabelling _nodePairs = new();
     private readonly ExpertHolders _holders = new();
+
+    /// <summary>
+    /// The bytes of the scratch that grows with the edges (GPUs sharing experts) rather than with the GPUs, experts or
+    /// slots, so that a caller keeping this object can bound what it keeps.
+    /// </summary>
+    public long EdgeScratchBytes =>
+        ((long)(_edges.Length + _byPair.Length + _nodeEdges.Length) * 3 * sizeof(int)) + ((long)_within.Length * sizeof(int)) + _solver.EdgeScratchBytes;
     private readonly ExpertMarks _distinct = new();
     private (int Row, int Column, int Weight)[] _edges = [];
     private (int Row, int Column, int Weight)[] _byPair = [];

@@ -44,7 +44,7 @@ public static class PlanRelabelling
         int nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1;
         var physicalToLogical = GC.AllocateUninitializedArray<int>(layers * slots);
         var logicalToPhysical = GC.AllocateUninitializedArray<int>(fresh.LogicalToPhysicalSpan.Length);
-        // The per-layer scratch is kept between calls on this thread, for plans small enough that keeping it is cheap.
+        // The per-layer scratch is kept between calls on this thread (RebalanceLimits.MaxRetainedScratchBytes).
         Workspace workspace = t_workspace ?? new Workspace();
         t_workspace = null;
         GpuRelabelling relabelling = workspace.Relabelling;
@@ -78,7 +78,9 @@ public static class PlanRelabelling
             }
         }
 
-        if (Scratch.MayRetain(4L * (slots + experts) * 8))
+        // Kept when small: the scratch sized by GPUs, experts and slots (about 32 bytes per slot and expert), and the
+        // scratch sized by the edges.
+        if (Scratch.MayRetain(32L * (slots + experts)) && Scratch.MayRetain(relabelling.EdgeScratchBytes))
         {
             t_workspace = workspace;
         }
