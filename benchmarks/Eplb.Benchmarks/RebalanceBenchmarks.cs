@@ -24,10 +24,7 @@ public class RebalanceBenchmarks
 
     public static IEnumerable<Workload> Workloads() =>
     [
-        Workload.Create("V3 (288,8,4,32)", 58, 256, 288, 8, 4, 32),
-        Workload.Create("V3 (320,8,8,64)", 58, 256, 320, 8, 8, 64),
-        Workload.Create("V3 (288,8,18,144)", 58, 256, 288, 8, 18, 144),
-        Workload.Create("V3 (320,8,40,320)", 58, 256, 320, 8, 40, 320),
+        .. Workload.DeepSeekV3(),
         Workload.Create("Qwen3 (160,1,4,32)", 94, 128, 160, 1, 4, 32),
         Workload.Create("Kimi (448,1,8,64)", 60, 384, 448, 1, 8, 64),
     ];

@@ -14,13 +14,7 @@ public class RelabellingBenchmarks
     private RebalancePlan _fresh = null!;
     private int[] _inForce = [];
 
-    public static IEnumerable<Workload> Workloads() =>
-    [
-        Workload.Create("V3 (288,8,4,32)", 58, 256, 288, 8, 4, 32),
-        Workload.Create("V3 (320,8,8,64)", 58, 256, 320, 8, 8, 64),
-        Workload.Create("V3 (288,8,18,144)", 58, 256, 288, 8, 18, 144),
-        Workload.Create("V3 (320,8,40,320)", 58, 256, 320, 8, 40, 320),
-    ];
+    public static IEnumerable<Workload> Workloads() => Workload.DeepSeekV3();
 
     [ParamsSource(nameof(Workloads))]
     public Workload W { get; set; } = null!;

@@ -48,6 +48,15 @@ public sealed class Workload
     public static Workload Create(string name, int layers, int experts, int replicas, int groups, int nodes, int gpus) =>
         new(name, layers, experts, replicas, groups, nodes, gpus);
 
+    /// <summary>DeepSeek-V3's 58 × 256 on the four clusters of the issues: two hierarchical, two global.</summary>
+    public static IEnumerable<Workload> DeepSeekV3() =>
+    [
+        Create("V3 (288,8,4,32)", 58, 256, 288, 8, 4, 32),
+        Create("V3 (320,8,8,64)", 58, 256, 320, 8, 8, 64),
+        Create("V3 (288,8,18,144)", 58, 256, 288, 8, 18, 144),
+        Create("V3 (320,8,40,320)", 58, 256, 320, 8, 40, 320),
+    ];
+
     /// <summary>Calibrated loads, row-major.</summary>
     public static float[] Generate(int layers, int experts, int seed = 1)
     {
