@@ -10,6 +10,18 @@ namespace Eplb;
 /// </summary>
 internal static class Scratch
 {
+    /// <summary>
+    /// Makes <paramref name="array"/> — scratch an object keeps from one layer or call to the next — hold at least
+    /// <paramref name="length"/> elements: a new, zeroed array if it is shorter, else the same one, contents kept.
+    /// </summary>
+    public static void Grow<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[length];
+        }
+    }
+
     /// <summary>An array of at least <paramref name="length"/> elements, contents undefined.</summary>
     public static T[] Rent<T>(int length)
         where T : unmanaged =>

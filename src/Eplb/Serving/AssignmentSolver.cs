@@ -55,7 +55,7 @@ internal sealed class AssignmentSolver
     public void Maximize(int size, ReadOnlySpan<(int Row, int Column, int Weight)> edges, Span<int> result)
     {
         int heaviest = Prepare(size, edges);
-        Grow(ref _bucketHead, heaviest + 1);
+        Scratch.Grow(ref _bucketHead, heaviest + 1);
         _bucketHead.AsSpan(0, heaviest + 1).Fill(-1);
         for (int row = 0; row < size; row++)
         {
@@ -120,22 +120,22 @@ internal sealed class AssignmentSolver
     private int Prepare(int size, ReadOnlySpan<(int Row, int Column, int Weight)> edges)
     {
         int columns = 2 * size; // real columns, then one dummy per row
-        Grow(ref _rowStart, size + 1);
-        Grow(ref _rowDual, size);
-        Grow(ref _columnDual, columns);
-        Grow(ref _columnRow, columns);
-        Grow(ref _rowColumn, size);
+        Scratch.Grow(ref _rowStart, size + 1);
+        Scratch.Grow(ref _rowDual, size);
+        Scratch.Grow(ref _columnDual, columns);
+        Scratch.Grow(ref _columnRow, columns);
+        Scratch.Grow(ref _rowColumn, size);
         if (_distance.Length < columns)
         {
             _distance = new int[columns];
             _distance.AsSpan().Fill(int.MaxValue); // unreached; searches reset what they reach
         }
 
-        Grow(ref _previousColumn, columns);
-        Grow(ref _scanned, columns);
-        Grow(ref _scannedList, columns);
-        Grow(ref _reached, columns);
-        Grow(ref _taken, size);
+        Scratch.Grow(ref _previousColumn, columns);
+        Scratch.Grow(ref _scanned, columns);
+        Scratch.Grow(ref _scannedList, columns);
+        Scratch.Grow(ref _reached, columns);
+        Scratch.Grow(ref _taken, size);
 
         _columnDual.AsSpan(0, columns).Clear();
         _columnRow.AsSpan(0, columns).Fill(-1);
@@ -274,14 +274,6 @@ internal sealed class AssignmentSolver
             _entryColumn[_entries] = column;
             _entryNext[_entries] = _bucketHead[candidate];
             _bucketHead[candidate] = _entries++;
-        }
-    }
-
-    private static void Grow<T>(ref T[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[length];
         }
     }
 }

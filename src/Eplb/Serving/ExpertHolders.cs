@@ -16,10 +16,10 @@ internal sealed class ExpertHolders
     /// <summary>Indexes <paramref name="placement"/> (one layer's <c>phy2log</c>, -1 for unavailable slots).</summary>
     public void Build(ReadOnlySpan<int> placement, int slotsPerGpu, int experts)
     {
-        Grow(ref _start, experts + 1);
-        Grow(ref _filled, experts);
-        Grow(ref _holders, placement.Length);
-        Grow(ref _firstOnGpu, placement.Length);
+        Scratch.Grow(ref _start, experts + 1);
+        Scratch.Grow(ref _filled, experts);
+        Scratch.Grow(ref _holders, placement.Length);
+        Scratch.Grow(ref _firstOnGpu, placement.Length);
         Span<int> start = _start.AsSpan(0, experts + 1), firstOnGpu = _firstOnGpu.AsSpan(0, placement.Length);
         start.Clear();
         _onGpu.Reset(experts);
@@ -91,13 +91,5 @@ internal sealed class ExpertHolders
         }
 
         return holders.IsEmpty ? -1 : holders[0];
-    }
-
-    private static void Grow(ref int[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new int[length];
-        }
     }
 }

@@ -16,6 +16,7 @@ internal sealed class GpuRelabelling
 {
     private readonly AssignmentSolver _solver = new();
     private readonly NodePairRelabelling _nodePairs = new();
+    private readonly NodeLookup _lookup = new();
     private readonly ExpertHolders _holders = new();
 
     /// <summary>
@@ -29,8 +30,6 @@ internal sealed class GpuRelabelling
     private (int Row, int Column, int Weight)[] _byPair = [];
     private (int Row, int Column, int Weight)[] _nodeEdges = [];
     private int[] _pairEnd = [];
-    private int[] _nodeOfGpu = [];
-    private int[] _localOfGpu = [];
     private int[] _weight = [];
     private int[] _touched = [];
     private int[] _within = [];
@@ -57,7 +56,7 @@ internal sealed class GpuRelabelling
         int available = IndexAvailableGpus(next, gpus, perGpu);
         if (nodes > 1 && available == gpus && NodePairRelabelling.Takes(gpus, nodes))
         {
-            return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
+            return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, _lookup.For(gpus, gpus / nodes), position);
         }
 
         if (perGpu == 1 && nodes == 1)
@@ -69,7 +68,7 @@ internal sealed class GpuRelabelling
         inForce.Build(old, perGpu, experts);
 
         int edgeCount = BuildEdges(next, inForce, available, perGpu, experts, out int freshCopies);
-        Grow(ref _compactPosition, available);
+        Scratch.Grow(ref _compactPosition, available);
         Span<int> compactPosition = _compactPosition.AsSpan(0, available);
         if (nodes > 1 && available == gpus)
         {
@@ -99,9 +98,9 @@ internal sealed class GpuRelabelling
     private int SolveOneSlotPerGpu(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int experts, Span<int> position)
     {
         int gpus = position.Length;
-        Grow(ref _firstHolder, experts);
-        Grow(ref _nextHolder, gpus);
-        Grow(ref _taken, gpus);
+        Scratch.Grow(ref _firstHolder, experts);
+        Scratch.Grow(ref _nextHolder, gpus);
+        Scratch.Grow(ref _taken, gpus);
         Span<int> firstHolder = _firstHolder.AsSpan(0, experts), nextHolder = _nextHolder.AsSpan(0, gpus);
         Span<bool> taken = _taken.AsSpan(0, gpus);
         firstHolder.Fill(-1);
@@ -157,8 +156,8 @@ internal sealed class GpuRelabelling
     // _gpuOf[i]: the i-th available GPU; _indexOf[g]: its index, or -1.
     private int IndexAvailableGpus(ReadOnlySpan<int> next, int gpus, int perGpu)
     {
-        Grow(ref _gpuOf, gpus);
-        Grow(ref _indexOf, gpus);
+        Scratch.Grow(ref _gpuOf, gpus);
+        Scratch.Grow(ref _indexOf, gpus);
         int available = 0;
         for (int g = 0; g < gpus; g++)
         {
@@ -178,8 +177,8 @@ internal sealed class GpuRelabelling
     private int BuildEdges(ReadOnlySpan<int> next, ExpertHolders inForce, int available, int perGpu, int experts, out int freshCopies)
     {
         freshCopies = 0;
-        Grow(ref _weight, _indexOf.Length);
-        Grow(ref _touched, _indexOf.Length);
+        Scratch.Grow(ref _weight, _indexOf.Length);
+        Scratch.Grow(ref _touched, _indexOf.Length);
         _distinct.Reset(experts);
         int count = 0;
         for (int row = 0; row < available; row++)
@@ -224,27 +223,21 @@ internal sealed class GpuRelabelling
     private void SolveByNodes(int edgeCount, int gpus, int nodes, bool permuteNodes, Span<int> position)
     {
         int perNode = gpus / nodes;
-        Grow(ref _byPair, edgeCount);
-        Grow(ref _pairEnd, nodes + 1);
-        Grow(ref _nodeOf, nodes);
-        Grow(ref _nodeEdges, edgeCount);
+        Scratch.Grow(ref _byPair, edgeCount);
+        Scratch.Grow(ref _pairEnd, nodes + 1);
+        Scratch.Grow(ref _nodeOf, nodes);
+        Scratch.Grow(ref _nodeEdges, edgeCount);
         ReadOnlySpan<(int Row, int Column, int Weight)> edges = _edges.AsSpan(0, edgeCount);
 
         // Each new node's edges (rows are grouped by node already) bucketed by old node, rows kept in order, in the
         // GPUs' indices within their nodes: each bucket is one node pair, whose best GPU assignment is its value.
         // Every pair's assignment is kept, for the node assignment to pick from.
-        // Integer division is slow enough to matter here: each GPU's node and index within it, looked up.
-        Grow(ref _nodeOfGpu, gpus);
-        Grow(ref _localOfGpu, gpus);
-        for (int g = 0; g < gpus; g++)
-        {
-            (_nodeOfGpu[g], _localOfGpu[g]) = Math.DivRem(g, perNode);
-        }
+        ReadOnlySpan<int> nodeOfGpu = _lookup.For(gpus, perNode).NodeOf, localOfGpu = _lookup.LocalOf;
 
         int nodeEdgeCount = 0;
         for (int start = 0; start < edgeCount;)
         {
-            int a = _nodeOfGpu[edges[start].Row], end = start, rowsEnd = (a + 1) * perNode;
+            int a = nodeOfGpu[edges[start].Row], end = start, rowsEnd = (a + 1) * perNode;
             while (end < edgeCount && edges[end].Row < rowsEnd)
             {
                 end++;
@@ -254,7 +247,7 @@ internal sealed class GpuRelabelling
             bucketEnd.Clear();
             foreach ((int _, int column, int _) in edges[start..end])
             {
-                bucketEnd[_nodeOfGpu[column] + 1]++;
+                bucketEnd[nodeOfGpu[column] + 1]++;
             }
 
             for (int b = 0; b < nodes; b++)
@@ -265,7 +258,7 @@ internal sealed class GpuRelabelling
             Span<(int Row, int Column, int Weight)> byPair = _byPair.AsSpan(0, end - start);
             foreach ((int row, int column, int weight) in edges[start..end])
             {
-                byPair[bucketEnd[_nodeOfGpu[column]]++] = (_localOfGpu[row], _localOfGpu[column], weight);
+                byPair[bucketEnd[nodeOfGpu[column]]++] = (localOfGpu[row], localOfGpu[column], weight);
             }
 
             for (int b = 0, run = 0; b < nodes; run = bucketEnd[b++])
@@ -335,13 +328,5 @@ internal sealed class GpuRelabelling
         }
 
         return value;
-    }
-
-    private static void Grow<T>(ref T[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[length];
-        }
     }
 }

@@ -29,8 +29,6 @@ internal sealed class NodePairRelabelling
     private int[] _overlap = [];   // [old node][fresh GPU in node][old GPU in node], rows Width wide
     private int[] _value = [];     // [fresh node][old node]: the pair's best overlap, 0 if none
     private int[] _within = [];    // [fresh node][old node][fresh GPU in node]: the pair's GPU assignment
-    private int[] _nodeOf = [];
-    private int[] _localOf = [];
     private int[] _nodePosition = [];
     private (int Row, int Column, int Weight)[] _nodeEdges = [];
 
@@ -39,12 +37,12 @@ internal sealed class NodePairRelabelling
 
     /// <summary>
     /// Writes <c>position[g]</c> for every GPU (all available in <paramref name="next"/>) against the placement
-    /// <paramref name="old"/>; returns the fresh plan's own copies.
+    /// <paramref name="old"/>, with <paramref name="lookup"/> set for this cluster; returns the fresh plan's own copies.
     /// </summary>
-    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
+    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, NodeLookup lookup, Span<int> position)
     {
         int perNode = gpus / nodes, perGpu = next.Length / gpus;
-        Grow(ref _holders, experts);
+        Scratch.Grow(ref _holders, experts);
         Span<ulong> holders = _holders.AsSpan(0, experts);
         holders.Clear();
         for (int gpu = 0, p = 0; gpu < gpus; gpu++)
@@ -58,15 +56,10 @@ internal sealed class NodePairRelabelling
             }
         }
 
-        Grow(ref _overlap, nodes * Width * Width);
-        Grow(ref _value, nodes * nodes);
-        Grow(ref _within, nodes * nodes * perNode);
-        Grow(ref _nodeOf, gpus);
-        Grow(ref _localOf, gpus);
-        for (int g = 0; g < gpus; g++)
-        {
-            (_nodeOf[g], _localOf[g]) = Math.DivRem(g, perNode);
-        }
+        Scratch.Grow(ref _overlap, nodes * Width * Width);
+        Scratch.Grow(ref _value, nodes * nodes);
+        Scratch.Grow(ref _within, nodes * nodes * perNode);
+        ReadOnlySpan<int> nodeOf = lookup.NodeOf, localOf = lookup.LocalOf;
 
         Span<int> value = _value.AsSpan(0, nodes * nodes);
         value.Clear();
@@ -95,7 +88,7 @@ internal sealed class NodePairRelabelling
                     for (ulong held = holders[expert]; held != 0; held &= held - 1)
                     {
                         int holder = BitOperations.TrailingZeroCount(held);
-                        int b = _nodeOf[holder];
+                        int b = nodeOf[holder];
                         if (!isTouched[b])
                         {
                             isTouched[b] = true;
@@ -103,7 +96,7 @@ internal sealed class NodePairRelabelling
                             _overlap.AsSpan(b * Width * Width, perNode * Width).Clear(); // rows past perNode are never read
                         }
 
-                        _overlap[(b * Width * Width) + (i * Width) + _localOf[holder]]++;
+                        _overlap[(b * Width * Width) + (i * Width) + localOf[holder]]++;
                     }
                 }
             }
@@ -144,7 +137,7 @@ internal sealed class NodePairRelabelling
     // Which old node each fresh node becomes: the best assignment over the pairs' values (or none, when nodes stay).
     private Span<int> NodeAssignment(ReadOnlySpan<int> value, int nodes, bool permuteNodes)
     {
-        Grow(ref _nodePosition, nodes);
+        Scratch.Grow(ref _nodePosition, nodes);
         Span<int> nodePosition = _nodePosition.AsSpan(0, nodes);
         if (!permuteNodes)
         {
@@ -175,7 +168,7 @@ internal sealed class NodePairRelabelling
         }
 
         int count = 0;
-        Grow(ref _nodeEdges, nodes * nodes);
+        Scratch.Grow(ref _nodeEdges, nodes * nodes);
         for (int a = 0; a < nodes; a++)
         {
             for (int b = 0; b < nodes; b++)
@@ -209,13 +202,5 @@ internal sealed class NodePairRelabelling
         }
 
         return true;
-    }
-
-    private static void Grow<T>(ref T[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[length];
-        }
     }
 }

@@ -102,18 +102,16 @@ public static class PlanRelabelling
 
         public SlotMatching SlotMatching { get; } = new();
 
-        public Span<int> Position(int gpus) => Take(ref _position, gpus);
-
-        public Span<int> SlotOf(int slots) => Take(ref _slotOf, slots);
-
-        private static Span<int> Take(ref int[] array, int length)
+        public Span<int> Position(int gpus)
         {
-            if (array.Length < length)
-            {
-                array = new int[length];
-            }
+            Scratch.Grow(ref _position, gpus);
+            return _position.AsSpan(0, gpus);
+        }
 
-            return array.AsSpan(0, length);
+        public Span<int> SlotOf(int slots)
+        {
+            Scratch.Grow(ref _slotOf, slots);
+            return _slotOf.AsSpan(0, slots);
         }
     }
 

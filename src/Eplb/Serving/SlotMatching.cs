@@ -39,7 +39,7 @@ internal sealed class SlotMatching
     public int Match(ReadOnlySpan<int> next, ReadOnlySpan<int> old, ReadOnlySpan<int> position, int experts, Span<int> slotOf)
     {
         int gpus = position.Length, perGpu = next.Length / gpus;
-        Grow(ref _newGpuOn, gpus);
+        Scratch.Grow(ref _newGpuOn, gpus);
         for (int g = 0; g < gpus; g++)
         {
             _newGpuOn[position[g]] = g;
@@ -47,7 +47,7 @@ internal sealed class SlotMatching
 
         if (perGpu > SmallGpuSlots)
         {
-            Grow(ref _firstSlot, experts);
+            Scratch.Grow(ref _firstSlot, experts);
             if (_nextSlot.Length < perGpu)
             {
                 _nextSlot = new int[perGpu];
@@ -204,13 +204,5 @@ internal sealed class SlotMatching
         }
 
         return copies;
-    }
-
-    private static void Grow(ref int[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new int[length];
-        }
     }
 }
