@@ -281,18 +281,24 @@ public static class ExpertLoadBalancer
 
     // The one place options choose the placer, and through its type the sort that breaks ties: each combination is
     // a generic instantiation the JIT compiles on its own.
-    private static RebalancePlan Rebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options) => options.TieOrder switch
+    private static RebalancePlan Rebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options) => (options.Algorithm, options.TieOrder) switch
     {
-        TieOrder.X86SimdSortAvx512 => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options),
-        TieOrder.X86SimdSortAvx2 => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options),
+        (RebalanceAlgorithm.Refined, TieOrder.X86SimdSortAvx512) => RebalanceDriver.Rebalance<RefinedPlacer<X86SimdSortAvx512>>(rows, shape, options),
+        (RebalanceAlgorithm.Refined, TieOrder.X86SimdSortAvx2) => RebalanceDriver.Rebalance<RefinedPlacer<X86SimdSortAvx2>>(rows, shape, options),
+        (RebalanceAlgorithm.Refined, _) => RebalanceDriver.Rebalance<RefinedPlacer<LibStdCxxSort>>(rows, shape, options),
+        (_, TieOrder.X86SimdSortAvx512) => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options),
+        (_, TieOrder.X86SimdSortAvx2) => RebalanceDriver.Rebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options),
         _ => RebalanceDriver.Rebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options),
     };
 
     private static bool TryRebalance(ReadOnlySpan<float> rows, in RebalanceShape shape, RebalanceOptions options,
-        Span<int> physicalToLogical, Span<int> logicalToPhysical, int width, Span<int> logicalReplicaCount, out int maxReplicaCount) => options.TieOrder switch
+        Span<int> physicalToLogical, Span<int> logicalToPhysical, int width, Span<int> logicalReplicaCount, out int maxReplicaCount) => (options.Algorithm, options.TieOrder) switch
     {
-        TieOrder.X86SimdSortAvx512 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
-        TieOrder.X86SimdSortAvx2 => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        (RebalanceAlgorithm.Refined, TieOrder.X86SimdSortAvx512) => RebalanceDriver.TryRebalance<RefinedPlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        (RebalanceAlgorithm.Refined, TieOrder.X86SimdSortAvx2) => RebalanceDriver.TryRebalance<RefinedPlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        (RebalanceAlgorithm.Refined, _) => RebalanceDriver.TryRebalance<RefinedPlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        (_, TieOrder.X86SimdSortAvx512) => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx512>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
+        (_, TieOrder.X86SimdSortAvx2) => RebalanceDriver.TryRebalance<ReferencePlacer<X86SimdSortAvx2>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
         _ => RebalanceDriver.TryRebalance<ReferencePlacer<LibStdCxxSort>>(rows, shape, options, physicalToLogical, logicalToPhysical, width, logicalReplicaCount, out maxReplicaCount),
     };
 

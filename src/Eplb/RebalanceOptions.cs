@@ -9,12 +9,29 @@ namespace Eplb;
 /// </remarks>
 public sealed class RebalanceOptions
 {
+    private readonly RebalanceAlgorithm _algorithm = RebalanceAlgorithm.Reference;
     private readonly int _maxDegreeOfParallelism = 1;
     private readonly TieOrder _tieOrder = TieOrder.LibStdCxx;
     private readonly int[] _unavailableGpus = [];
 
     /// <summary>The default: the reference algorithm, libstdc++'s tie order, on one thread, the caller's.</summary>
     public static RebalanceOptions Default { get; } = new();
+
+    /// <summary>
+    /// Which algorithm plans: <see cref="RebalanceAlgorithm.Reference"/> (the default, exactly <c>eplb.py</c>) or
+    /// <see cref="RebalanceAlgorithm.Refined"/> (better balance, no wasted duplicate slots, never a busier GPU than the
+    /// reference's in any layer). Changes the plan.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="RebalanceAlgorithm"/>.</exception>
+    public RebalanceAlgorithm Algorithm
+    {
+        get => _algorithm;
+        init
+        {
+            ThrowHelper.ThrowIfUndefined(value, nameof(Algorithm));
+            _algorithm = value;
+        }
+    }
 
     /// <summary>
     /// Whose sort breaks ties: the PyTorch build whose <c>eplb.py</c> the plan reproduces exactly. Changes the plan

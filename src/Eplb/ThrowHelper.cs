@@ -118,6 +118,14 @@ internal static class ThrowHelper
         }
     }
 
+    public static void ThrowIfUndefined(RebalanceAlgorithm value, string paramName)
+    {
+        if (!Enum.IsDefined(value))
+        {
+            ThrowOutOfRange(paramName, value, $"{paramName} must be Reference or Refined, but is {(int)value}.");
+        }
+    }
+
     public static void ThrowIfProductTooLarge(long a, long b, string paramName)
     {
         if (a * b > Array.MaxLength)

@@ -1,0 +1,361 @@
+namespace Eplb;
+
+/// <summary>
+/// Local search on a scope's placement: relieves the busiest GPU by swapping one of its replicas with a lighter one
+/// elsewhere, or by handing a redundant replica of another expert over to one of its experts, as long as every GPU
+/// the move touches ends lighter than the busiest was.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each accepted move leaves fewer GPUs at the current maximum or lowers it, so the layer's maximum never rises and
+/// the search ends; it stops when no move relieves the busiest GPU, or after a number of moves fixed by the scope's
+/// size (so a huge scope cannot run long). No move puts two replicas of an expert on one GPU.
+/// </para>
+/// <para>
+/// The moves (docs/refined.md): a <em>swap</em> exchanges replica <c>x</c> of the busiest GPU <c>g</c> for a lighter
+/// replica <c>y</c> of GPU <c>h</c>; a <em>hand-over</em> turns a replica of expert <c>a</c> (one of at least two) on
+/// GPU <c>h</c> into a replica of expert <c>b</c> held by <c>g</c>, which lightens every replica of <c>b</c> and
+/// loads the other replicas of <c>a</c>.
+/// </para>
+/// </remarks>
+internal static class PlacementSearch
+{
+    // A move must lower what it touches by more than rounding could: progress is real, and the search cannot cycle.
+    private const double Progress = 1e-12;
+
+    /// <summary>Improves <paramref name="plan"/> in place (its loads current on return) and returns its busiest load.</summary>
+    public static double Improve(ScopePlan plan, SearchBuffers buffers)
+    {
+        int gpus = plan.Gpus, perGpu = plan.SlotsPerGpu, slots = plan.Slots;
+        int[] slotExpert = plan.SlotExpert;
+        double[] loads = plan.Loads;
+
+        // Each round costs about slotsPerGpu × slots steps: the budget keeps a scope to a few million steps.
+        long maxRounds = Math.Max(16, 4_000_000L / Math.Max(1L, (long)perGpu * slots));
+        double max = RemoveDuplicates(plan);
+        for (long round = 0; round < maxRounds && perGpu > 1; round++)
+        {
+            int g = plan.BusiestGpu();
+            double target = max * (1 - Progress);
+            var best = default(Move);
+            double bestLoad = target;
+            Span<double> share = buffers.PrepareRound(plan);
+
+            // Swaps: x on g, y on another GPU h, y lighter than x.
+            for (int y = 0; y < slots; y++)
+            {
+                int h = y / perGpu;
+                if (h == g)
+                {
+                    y += perGpu - 1;
+                    continue;
+                }
+
+                double shareF = share[y], room = bestLoad - loads[h];
+                for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
+                {
+                    double gain = share[x] - shareF;
+                    if (gain <= 0 || gain >= room || max - gain >= bestLoad)
+                    {
+                        continue;
+                    }
+
+                    int e = slotExpert[x], f = slotExpert[y];
+                    if (!buffers.Holds(plan, g, f) && !buffers.Holds(plan, h, e))
+                    {
+                        best = new Move(x, y, handOver: false);
+                        bestLoad = Math.Max(max - gain, loads[h] + gain);
+                        room = bestLoad - loads[h];
+                    }
+                }
+            }
+
+            // Hand-overs: a replica of a (count ≥ 2) on h, not g, becomes one of b, which g holds and h does not.
+            ReadOnlySpan<int> spare = buffers.SpareSlots;
+            for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
+            {
+                int b = slotExpert[x];
+                if (plan.Counts[b] >= gpus)
+                {
+                    continue;
+                }
+
+                double newShareB = plan.Weight[b] / (plan.Counts[b] + 1), relief = share[x] - newShareB;
+                foreach (int y in spare)
+                {
+                    int a = slotExpert[y], h = y / perGpu;
+                    if (a == b || h == g || max - relief >= bestLoad)
+                    {
+                        continue;
+                    }
+
+                    // a's other replicas grow; the busiest of them can shrink by at most b's relief.
+                    double growth = (plan.Weight[a] / (plan.Counts[a] - 1)) - share[y];
+                    double newH = loads[h] - share[y] + newShareB;
+                    if (newH >= bestLoad || buffers.BusiestOtherHolder(a, h) + growth - relief >= bestLoad || buffers.Holds(plan, h, b))
+                    {
+                        continue;
+                    }
+
+                    double worse = buffers.LoadsAfterHandOver(plan, a, b, y, newShareB);
+                    if (worse < bestLoad)
+                    {
+                        best = new Move(x, y, handOver: true);
+                        bestLoad = worse;
+                    }
+                }
+            }
+
+            if (!best.Found)
+            {
+                break;
+            }
+
+            if (best.HandOver)
+            {
+                int a = slotExpert[best.Other];
+                slotExpert[best.Other] = slotExpert[best.Busiest];
+                plan.Counts[a]--;
+                plan.Counts[slotExpert[best.Busiest]]++;
+            }
+            else
+            {
+                (slotExpert[best.Busiest], slotExpert[best.Other]) = (slotExpert[best.Other], slotExpert[best.Busiest]);
+            }
+
+            max = plan.ComputeLoads();
+        }
+
+        return max;
+    }
+
+    // A packing leaves a duplicate only when, at the end, fewer GPUs than an expert's replicas had room; each is
+    // swapped with the replica elsewhere that keeps the two GPUs lightest, if that keeps the busiest GPU's load.
+    private static double RemoveDuplicates(ScopePlan plan)
+    {
+        double max = plan.ComputeLoads();
+        int perGpu = plan.SlotsPerGpu, slots = plan.Slots;
+        int[] slotExpert = plan.SlotExpert;
+        for (int x = 0; x < slots; x++)
+        {
+            int g = x / perGpu, e = slotExpert[x];
+            if (!slotExpert.AsSpan(g * perGpu, x - (g * perGpu)).Contains(e))
+            {
+                continue;
+            }
+
+            int bestY = -1;
+            double bestLoad = double.PositiveInfinity, shareE = plan.Share(e);
+            for (int y = 0; y < slots; y++)
+            {
+                int h = y / perGpu, f = slotExpert[y];
+                if (h == g || f == e || plan.Holds(h, e) || plan.Holds(g, f))
+                {
+                    continue;
+                }
+
+                double shareF = plan.Share(f);
+                double worse = Math.Max(plan.Loads[g] - shareE + shareF, plan.Loads[h] - shareF + shareE);
+                if (worse < bestLoad)
+                {
+                    (bestY, bestLoad) = (y, worse);
+                }
+            }
+
+            if (bestY >= 0 && bestLoad <= max)
+            {
+                (slotExpert[x], slotExpert[bestY]) = (slotExpert[bestY], slotExpert[x]);
+                max = plan.ComputeLoads();
+            }
+        }
+
+        return max;
+    }
+
+    private readonly struct Move(int busiest, int other, bool handOver)
+    {
+        /// <summary>The slot on the busiest GPU (for a hand-over: a replica of the expert gaining one).</summary>
+        public int Busiest { get; } = busiest;
+
+        /// <summary>The slot elsewhere (for a hand-over: the replica that changes expert).</summary>
+        public int Other { get; } = other;
+
+        public bool HandOver { get; } = handOver;
+
+        public bool Found => Busiest != Other;
+    }
+}
+
+/// <summary>Scratch for <see cref="PlacementSearch"/>: each expert's slots, and per-GPU load changes.</summary>
+internal sealed class SearchBuffers
+{
+    private int[] _holderStart = [];
+    private int[] _holderSlots = [];
+    private int[] _cursor = [];
+    private double[] _delta = [];
+    private int[] _stamp = [];
+    private int[] _touched = [];
+    private int _round;
+    private double[] _share = [];
+    private ulong[] _masks = [];
+    private int[] _spare = [];
+    private int _spareCount;
+    private int[] _busiestHolder = [];
+    private double[] _busiestHolderLoad = [];
+    private double[] _secondHolderLoad = [];
+
+    /// <summary>The slots whose expert has another replica: the ones a hand-over may take.</summary>
+    public ReadOnlySpan<int> SpareSlots => _spare.AsSpan(0, _spareCount);
+
+    public long Bytes => (sizeof(int) * ((long)_holderStart.Length + _holderSlots.Length + _cursor.Length + _stamp.Length + _touched.Length + _spare.Length + _busiestHolder.Length))
+        + (sizeof(double) * ((long)_delta.Length + _share.Length + _busiestHolderLoad.Length + _secondHolderLoad.Length)) + (sizeof(ulong) * (long)_masks.Length);
+
+    public void Reset(int experts, int gpus, int slots)
+    {
+        if (_holderStart.Length < experts + 1)
+        {
+            _holderStart = new int[experts + 1];
+            _cursor = new int[experts];
+            _busiestHolder = new int[experts];
+            _busiestHolderLoad = new double[experts];
+            _secondHolderLoad = new double[experts];
+        }
+
+        if (_holderSlots.Length < slots)
+        {
+            _holderSlots = new int[slots];
+        }
+
+        if (_share.Length < slots)
+        {
+            _share = new double[slots];
+            _spare = new int[slots];
+        }
+
+        if (_delta.Length < gpus)
+        {
+            _masks = new ulong[gpus];
+            _delta = new double[gpus];
+            _stamp = new int[gpus];
+            _touched = new int[gpus];
+        }
+    }
+
+    /// <summary>
+    /// Readies a round: each slot's share, each GPU's experts as a 64-bit mask (expert mod 64: a fast "no" for
+    /// <see cref="Holds"/>), the slots that may be handed over, and each expert's slots.
+    /// </summary>
+    public Span<double> PrepareRound(ScopePlan plan)
+    {
+        int perGpu = plan.SlotsPerGpu;
+        Span<double> share = _share.AsSpan(0, plan.Slots);
+        _spareCount = 0;
+        for (int g = 0, s = 0; g < plan.Gpus; g++)
+        {
+            ulong mask = 0;
+            for (int end = s + perGpu; s < end; s++)
+            {
+                int e = plan.SlotExpert[s];
+                share[s] = plan.Share(e);
+                mask |= 1UL << e;
+                if (plan.Counts[e] >= 2)
+                {
+                    _spare[_spareCount++] = s;
+                }
+            }
+
+            _masks[g] = mask;
+        }
+
+        BuildHolders(plan);
+        return share;
+    }
+
+    /// <summary>The busiest load among the GPUs holding <paramref name="expert"/>, other than <paramref name="gpu"/>.</summary>
+    public double BusiestOtherHolder(int expert, int gpu) => _busiestHolder[expert] == gpu ? _secondHolderLoad[expert] : _busiestHolderLoad[expert];
+
+    /// <summary>Whether GPU <paramref name="gpu"/> holds a replica of <paramref name="expert"/>.</summary>
+    public bool Holds(ScopePlan plan, int gpu, int expert) => (_masks[gpu] & (1UL << expert)) != 0 && plan.Holds(gpu, expert);
+
+    /// <summary>Lists each expert's slots, grouped by expert.</summary>
+    private void BuildHolders(ScopePlan plan)
+    {
+        int n = plan.Experts;
+        for (int e = 0, at = 0; e < n; e++)
+        {
+            _holderStart[e] = at;
+            _cursor[e] = at;
+            at += plan.Counts[e];
+            _holderStart[e + 1] = at;
+        }
+
+        _busiestHolder.AsSpan(0, n).Fill(-1);
+        _busiestHolderLoad.AsSpan(0, n).Fill(double.MinValue);
+        _secondHolderLoad.AsSpan(0, n).Fill(double.MinValue);
+        for (int s = 0; s < plan.Slots; s++)
+        {
+            int e = plan.SlotExpert[s], g = s / plan.SlotsPerGpu;
+            _holderSlots[_cursor[e]++] = s;
+            double load = plan.Loads[g];
+            if (load > _busiestHolderLoad[e])
+            {
+                _secondHolderLoad[e] = _busiestHolderLoad[e];
+                _busiestHolderLoad[e] = load;
+                _busiestHolder[e] = g;
+            }
+            else if (load > _secondHolderLoad[e])
+            {
+                _secondHolderLoad[e] = load;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The heaviest load among the GPUs a hand-over touches: slot <paramref name="slot"/> turns from expert
+    /// <paramref name="from"/> into <paramref name="to"/>, whose replicas then carry <paramref name="newShareTo"/>.
+    /// </summary>
+    public double LoadsAfterHandOver(ScopePlan plan, int from, int to, int slot, double newShareTo)
+    {
+        if (++_round == int.MaxValue)
+        {
+            Array.Clear(_stamp);
+            _round = 1;
+        }
+
+        int perGpu = plan.SlotsPerGpu, touched = 0;
+        double shareTo = plan.Share(to), shareFrom = plan.Share(from);
+        double newShareFrom = plan.Weight[from] / (plan.Counts[from] - 1);
+        for (int i = _holderStart[to]; i < _holderStart[to + 1]; i++)
+        {
+            touched = Touch(_holderSlots[i] / perGpu, newShareTo - shareTo, touched);
+        }
+
+        for (int i = _holderStart[from]; i < _holderStart[from + 1]; i++)
+        {
+            int s = _holderSlots[i];
+            touched = Touch(s / perGpu, s == slot ? newShareTo - shareFrom : newShareFrom - shareFrom, touched);
+        }
+
+        double worst = double.MinValue;
+        for (int i = 0; i < touched; i++)
+        {
+            int g = _touched[i];
+            worst = Math.Max(worst, plan.Loads[g] + _delta[g]);
+        }
+
+        return worst;
+    }
+
+    private int Touch(int gpu, double change, int touched)
+    {
+        if (_stamp[gpu] != _round)
+        {
+            _stamp[gpu] = _round;
+            _delta[gpu] = 0;
+            _touched[touched++] = gpu;
+        }
+
+        _delta[gpu] += change;
+        return touched;
+    }
+}

@@ -1,0 +1,139 @@
+using Eplb.Workloads;
+using FluentAssertions;
+using Xunit;
+
+namespace Eplb.Tests;
+
+/// <summary>The refined algorithm: never worse than the reference per layer, no wasted duplicates, better balance.</summary>
+public class RefinedAlgorithmTests
+{
+    private static readonly RebalanceOptions Refined = new() { Algorithm = RebalanceAlgorithm.Refined };
+
+    [Fact]
+    public void RebalanceExperts_FlashLbExample_RefinedBusiestGpuAtMost205()
+    {
+        var weight = new float[,] { { 600, 560, 120, 120, 20, 10, 10, 10 } };
+
+        RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(weight, 16, 1, 1, 8);
+        RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(weight, 16, 1, 1, 8, Refined);
+
+        PlacementDiagnostics.Analyze(weight, reference).Layers[0].MaxGpuLoad.Should().Be(232);
+        LayerDiagnostics layer = PlacementDiagnostics.Analyze(weight, refined).Layers[0];
+        layer.MaxGpuLoad.Should().BeLessThanOrEqualTo(205);
+        layer.MaxGpuLoad.Should().BeApproximately(1450 / 8.0 + 15.416, 0.01, "the even-split optimum, 196.67, is reached");
+        layer.Duplicates.Should().Be(0);
+    }
+
+    [Fact]
+    public void RebalanceExperts_RandomCases_RefinedNeverBusierThanReferenceAndKeepsInvariants()
+    {
+        var random = new Random(12);
+        int layersChecked = 0, referenceDuplicates = 0, refinedDuplicates = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            RandomCase c = RandomCases.Next(random);
+            RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus);
+            RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(c.Weights, c.NumReplicas, c.NumGroups, c.NumNodes, c.NumGpus, Refined);
+
+            PropertyTests.AssertInvariants(refined, c);
+            PlacementDiagnostics before = PlacementDiagnostics.Analyze(c.Weights, reference), after = PlacementDiagnostics.Analyze(c.Weights, refined);
+            for (int l = 0; l < reference.NumLayers; l++)
+            {
+                after.Layers[l].MaxGpuLoad.Should().BeLessThanOrEqualTo(before.Layers[l].MaxGpuLoad, "layer {0} of {1}", l, c);
+                referenceDuplicates += before.Layers[l].Duplicates;
+                after.Layers[l].Duplicates.Should().BeLessThanOrEqualTo(before.Layers[l].Duplicates, "layer {0} of {1}", l, c);
+                refinedDuplicates += after.Layers[l].Duplicates;
+                layersChecked++;
+            }
+        }
+
+        // A duplicate stays only where removing it would load the busiest GPU more: with few experts for many slots
+        // (these cases are full of them) a second replica beside the first can beat any other use of the slot.
+        layersChecked.Should().BeGreaterThan(5000);
+        refinedDuplicates.Should().BeLessThan(referenceDuplicates / 2);
+    }
+
+    [Theory]
+    [InlineData(288, 8, 4, 32, false)]
+    [InlineData(288, 8, 4, 32, true)]
+    [InlineData(320, 8, 8, 64, false)]
+    [InlineData(320, 8, 40, 320, false)]
+    public void RebalanceExperts_DeepSeekV3Loads_RefinedRemovesHalfTheExcessWithoutDuplicates(int replicas, int groups, int nodes, int gpus, bool correlated)
+    {
+        float[,] weight = ExpertLoadGenerator.Generate(58, 256, 5, groups, correlated);
+
+        RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(weight, replicas, groups, nodes, gpus);
+        RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(weight, replicas, groups, nodes, gpus, Refined);
+
+        PlacementDiagnostics before = PlacementDiagnostics.Analyze(weight, reference), after = PlacementDiagnostics.Analyze(weight, refined);
+        double referenceExcess = 0, refinedExcess = 0;
+        var row = new float[256];
+        for (int l = 0; l < 58; l++)
+        {
+            for (int e = 0; e < 256; e++)
+            {
+                row[e] = weight[l, e];
+            }
+
+            double bound = reference.Policy == RebalancePolicy.Hierarchical
+                ? LoadBounds.HierarchicalLowerBound(row, replicas, groups, nodes, gpus)
+                : LoadBounds.LowerBound(row, replicas, gpus);
+            after.Layers[l].MaxGpuLoad.Should().BeGreaterThanOrEqualTo(bound * (1 - 1e-9), "no plan beats the bound");
+            referenceExcess += (before.Layers[l].MaxGpuLoad / bound) - 1;
+            refinedExcess += (after.Layers[l].MaxGpuLoad / bound) - 1;
+            after.Layers[l].Duplicates.Should().Be(0);
+        }
+
+        refinedExcess.Should().BeLessThanOrEqualTo(referenceExcess / 2);
+    }
+
+    [Fact]
+    public void RebalanceExperts_Refined_SameOnEveryThreadCountAndInTryOverloads()
+    {
+        float[,] weight = ExpertLoadGenerator.Generate(12, 64, 8, 4, groupCorrelation: true);
+        RebalancePlan one = ExpertLoadBalancer.RebalanceExperts(weight, 80, 4, 2, 16, Refined);
+        RebalancePlan many = ExpertLoadBalancer.RebalanceExperts(weight, 80, 4, 2, 16, new RebalanceOptions { Algorithm = RebalanceAlgorithm.Refined, MaxDegreeOfParallelism = -1 });
+        var phy2log = new int[12 * 80];
+        var log2phy = new int[12 * 64 * 17];
+        var logcnt = new int[12 * 64];
+        bool ok = ExpertLoadBalancer.TryRebalanceExperts(PlanAssertionsFlatten(weight), 12, 80, 4, 2, 16, phy2log, log2phy, logcnt, out int width, Refined);
+
+        ok.Should().BeTrue();
+        PlanAssertions.ToArray(many.PhysicalToLogical).Should().Equal(PlanAssertions.ToArray(one.PhysicalToLogical));
+        phy2log.Should().Equal(PlanAssertions.ToArray(one.PhysicalToLogical));
+        logcnt.Should().Equal(PlanAssertions.ToArray(one.LogicalReplicaCount));
+        width.Should().Be(one.MaxReplicaCount);
+    }
+
+    [Fact]
+    public void RebalanceExperts_RefinedHierarchical_PicksTheBestGroupAssignment()
+    {
+        // Two hot groups must not share a node: the reference's greedy by group total may pair them.
+        var weight = new float[1, 8];
+        float[] loads = [100, 100, 1, 1, 60, 60, 45, 45];
+        for (int e = 0; e < 8; e++)
+        {
+            weight[0, e] = loads[e];
+        }
+
+        RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(weight, 8, 4, 2, 4, Refined);
+        double bound = LoadBounds.HierarchicalLowerBound(loads, 8, 4, 2, 4);
+
+        PlacementDiagnostics.Analyze(weight, refined).Layers[0].MaxGpuLoad.Should().Be(bound);
+    }
+
+    [Fact]
+    public void Algorithm_Undefined_Throws()
+    {
+        Action act = () => _ = new RebalanceOptions { Algorithm = (RebalanceAlgorithm)7 };
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Algorithm").WithMessage("*Reference or Refined*");
+    }
+
+    private static float[] PlanAssertionsFlatten(float[,] weight)
+    {
+        var flat = new float[weight.Length];
+        Buffer.BlockCopy(weight, 0, flat, 0, weight.Length * sizeof(float));
+        return flat;
+    }
+}
