@@ -30,7 +30,7 @@ internal static class AnalyzeCommand
             "  eplb analyze --weights loads.npy --plan plan.json --gpus 32 --nodes 4 --groups 8\n" +
             "  eplb analyze --weights loads.npy --plan phy2log.npy --gpus 32 --nodes 4 --format json")
         {
-            weights, step, plan, gpus, nodes, groups, minGain, format, cluster.TieOrder,
+            weights, step, plan, gpus, nodes, groups, minGain, format, cluster.TieOrder, cluster.Algorithm,
         };
         command.SetAction(parsed =>
         {
@@ -51,10 +51,11 @@ internal static class AnalyzeCommand
             int numGpus = parsed.GetValue(gpus), numNodes = parsed.GetValue(nodes);
             PlacementDiagnostics now = PlacementDiagnostics.Analyze(loads.Values, loads.Layers, placement.Values, numGpus, numNodes);
 
-            var config = new ClusterConfig(placement.Slots, parsed.GetValue(groups), numNodes, numGpus, cluster.ReadTieOrder(parsed), UnavailableGpus(placement, numGpus));
+            var config = new ClusterConfig(placement.Slots, parsed.GetValue(groups), numNodes, numGpus, cluster.ReadTieOrder(parsed), UnavailableGpus(placement, numGpus), cluster.ReadAlgorithm(parsed));
             RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(loads.Values, loads.Layers, config.Replicas, config.Groups, config.Nodes, config.Gpus, config.Options);
             RebalanceDecision decision = RebalanceDecision.Evaluate(loads.Values, placement.Values, PlanRelabelling.Relabel(fresh, placement.Values), threshold);
-            stdout.Write(parsed.GetValue(format) == "json" ? Json(placement, now, decision) : Table(placement, loads, config, now, decision));
+            LocalityCost? locality = LocalityCost.Of(loads, config);
+            stdout.Write(parsed.GetValue(format) == "json" ? Json(placement, now, decision, locality) : Table(placement, loads, config, now, decision, locality));
             return 0;
         });
         return command;
@@ -82,7 +83,7 @@ internal static class AnalyzeCommand
         return [.. down];
     }
 
-    private static string Table(Placement placement, LoadMatrix loads, ClusterConfig config, PlacementDiagnostics now, RebalanceDecision decision)
+    private static string Table(Placement placement, LoadMatrix loads, ClusterConfig config, PlacementDiagnostics now, RebalanceDecision decision, LocalityCost? locality)
     {
         var sb = new StringBuilder();
         sb.AppendLine(Inv($"{placement.Source}: {loads.Layers} layers x {loads.Experts} experts, {placement.Slots} slots on {config.Gpus} GPUs in {config.Nodes} node{(config.Nodes == 1 ? "" : "s")}"));
@@ -107,17 +108,22 @@ internal static class AnalyzeCommand
 
         sb.AppendLine();
         sb.AppendLine(Inv($"overall balancedness {now.Balancedness:F3} (sum of mean GPU loads / sum of maxima)"));
+        if (locality is not null)
+        {
+            sb.AppendLine(locality.Describe());
+        }
+
         sb.AppendLine(Verdict(decision, config));
         return sb.ToString();
     }
 
     internal static string Verdict(RebalanceDecision d, ClusterConfig config)
     {
-        string fresh = Inv($"a fresh plan ({config.Groups} group{(config.Groups == 1 ? "" : "s")}, {ClusterOptions.Name(config.TieOrder)} ties) reaches {d.BalancednessAfter:F3} ({d.Gain:+0.000;-0.000;0.000}, threshold {d.MinimumGain:0.000}) for {d.Copies} expert copies (unrelabelled: {d.Plan.Migration.FreshCopies})");
+        string fresh = Inv($"a fresh plan ({config.Groups} group{(config.Groups == 1 ? "" : "s")}, {(config.Algorithm == RebalanceAlgorithm.Refined ? "refined" : ClusterOptions.Name(config.TieOrder) + " ties")}) reaches {d.BalancednessAfter:F3} ({d.Gain:+0.000;-0.000;0.000}, threshold {d.MinimumGain:0.000}) for {d.Copies} expert copies (unrelabelled: {d.Plan.Migration.FreshCopies})");
         return d.ShouldRebalance ? $"verdict: rebalance — {fresh}" : $"verdict: keep the plan in force — {fresh}";
     }
 
-    private static string Json(Placement placement, PlacementDiagnostics now, RebalanceDecision d)
+    private static string Json(Placement placement, PlacementDiagnostics now, RebalanceDecision d, LocalityCost? locality)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
@@ -135,6 +141,11 @@ internal static class AnalyzeCommand
                 w.WriteNumber("lower_bound", l.LowerBound);
                 w.WriteNumber("max_over_lower_bound", l.MaxOverLowerBound);
                 w.WriteNumber("duplicates", l.Duplicates);
+                if (locality is not null)
+                {
+                    w.WriteNumber("hierarchical_over_lower_bound", locality.Ratios[l.Layer]);
+                }
+
                 w.WriteNumber("available_gpus", l.AvailableGpus);
                 WriteArray(w, "gpu_loads", l.GpuLoads);
                 WriteArray(w, "node_loads", l.NodeLoads);
@@ -150,6 +161,11 @@ internal static class AnalyzeCommand
 
             w.WriteEndArray();
             w.WriteNumber("balancedness", now.Balancedness);
+            if (locality is not null)
+            {
+                w.WriteNumber("locality_cost", locality.Mean);
+            }
+
             w.WriteStartObject("verdict");
             w.WriteBoolean("rebalance", d.ShouldRebalance);
             w.WriteNumber("balancedness_now", d.BalancednessNow);

@@ -42,7 +42,7 @@ internal static class BenchCommand
             RebalanceOptions options;
             try
             {
-                options = new RebalanceOptions { MaxDegreeOfParallelism = parsed.GetValue(threads), TieOrder = c.TieOrder, UnavailableGpus = c.UnavailableGpus ?? [] };
+                options = new RebalanceOptions { MaxDegreeOfParallelism = parsed.GetValue(threads), TieOrder = c.TieOrder, UnavailableGpus = c.UnavailableGpus ?? [], Algorithm = c.Algorithm };
             }
             catch (ArgumentOutOfRangeException)
             {
@@ -67,12 +67,12 @@ internal static class BenchCommand
             if (parsed.GetValue(format) == "json")
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"median_us\": {median:0.###}, \"min_us\": {micros[0]:0.###}, \"iterations\": {n}, \"threads\": {options.MaxDegreeOfParallelism}, \"layers\": {loads.Layers}, \"experts\": {loads.Experts}, \"num_replicas\": {c.Replicas}, \"num_groups\": {c.Groups}, \"num_nodes\": {c.Nodes}, \"num_gpus\": {c.Gpus}, \"tie_order\": \"{ClusterOptions.Name(c.TieOrder)}\", \"api\": \"{(reuseBuffers ? "TryRebalanceExperts" : "RebalanceExperts")}\"}}"));
+                    $"{{\"median_us\": {median:0.###}, \"min_us\": {micros[0]:0.###}, \"iterations\": {n}, \"threads\": {options.MaxDegreeOfParallelism}, \"layers\": {loads.Layers}, \"experts\": {loads.Experts}, \"num_replicas\": {c.Replicas}, \"num_groups\": {c.Groups}, \"num_nodes\": {c.Nodes}, \"num_gpus\": {c.Gpus}, \"algorithm\": \"{ClusterOptions.Name(c.Algorithm)}\", \"tie_order\": \"{ClusterOptions.Name(c.TieOrder)}\", \"api\": \"{(reuseBuffers ? "TryRebalanceExperts" : "RebalanceExperts")}\"}}"));
             }
             else
             {
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(reuseBuffers ? "TryRebalanceExperts (reused buffers)" : "RebalanceExperts")} on {loads.Layers} layers x {loads.Experts} experts, ({c.Replicas}, {c.Groups}, {c.Nodes}, {c.Gpus}), {ClusterOptions.Name(c.TieOrder)} tie order, {options.MaxDegreeOfParallelism} thread(s)"));
+                    $"{(reuseBuffers ? "TryRebalanceExperts (reused buffers)" : "RebalanceExperts")} on {loads.Layers} layers x {loads.Experts} experts, ({c.Replicas}, {c.Groups}, {c.Nodes}, {c.Gpus}), {TableReport.Algorithm(c)}, {options.MaxDegreeOfParallelism} thread(s)"));
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"median {median:0.0} us   min {micros[0]:0.0} us   p90 {micros[(int)(0.9 * (n - 1))]:0.0} us   ({n} calls after {warmUp} warm-up calls)"));
             }

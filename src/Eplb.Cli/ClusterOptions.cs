@@ -15,6 +15,8 @@ internal sealed class ClusterOptions
 
     public Option<string> TieOrder { get; } = CreateTieOrder();
 
+    public Option<string> Algorithm { get; } = CreateAlgorithm();
+
     public Option<string?> UnavailableGpus { get; } = new("--unavailable-gpus") { Description = "GPUs out of service, such as 3,17: they get no replica (-1 slots) and the plan is the global policy's over the rest" };
 
     /// <summary>The tool's names for <see cref="Eplb.TieOrder"/>, as PyTorch users know the sorts.</summary>
@@ -24,6 +26,27 @@ internal sealed class ClusterOptions
         Eplb.TieOrder.X86SimdSortAvx2 => "avx2",
         _ => "libstdc++",
     };
+
+    /// <summary>The tool's names for <see cref="RebalanceAlgorithm"/>.</summary>
+    public static string Name(RebalanceAlgorithm algorithm) => algorithm == RebalanceAlgorithm.Refined ? "refined" : "reference";
+
+    private static Option<string> CreateAlgorithm()
+    {
+        var option = new Option<string>("--algorithm")
+        {
+            Description = "reference (eplb.py exactly; the default) or refined (better balance, no wasted duplicate slots, never a busier GPU than the reference in any layer)",
+            DefaultValueFactory = _ => "reference",
+        };
+        option.Validators.Add(result =>
+        {
+            string? value = result.GetValueOrDefault<string>();
+            if (value is not ("reference" or "refined"))
+            {
+                result.AddError($"--algorithm must be reference or refined, not '{value}'");
+            }
+        });
+        return option;
+    }
 
     private static Option<string> CreateTieOrder()
     {
@@ -50,11 +73,14 @@ internal sealed class ClusterOptions
         command.Add(Nodes);
         command.Add(Gpus);
         command.Add(TieOrder);
+        command.Add(Algorithm);
         command.Add(UnavailableGpus);
     }
 
     public ClusterConfig Read(ParseResult parsed) =>
-        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus), ReadTieOrder(parsed), ParseGpuList(parsed.GetValue(UnavailableGpus)));
+        new(parsed.GetValue(Replicas), parsed.GetValue(Groups), parsed.GetValue(Nodes), parsed.GetValue(Gpus), ReadTieOrder(parsed), ParseGpuList(parsed.GetValue(UnavailableGpus)), ReadAlgorithm(parsed));
+
+    public RebalanceAlgorithm ReadAlgorithm(ParseResult parsed) => parsed.GetValue(Algorithm) == "refined" ? RebalanceAlgorithm.Refined : RebalanceAlgorithm.Reference;
 
     public Eplb.TieOrder ReadTieOrder(ParseResult parsed) => parsed.GetValue(TieOrder) switch
     {

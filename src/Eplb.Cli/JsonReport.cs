@@ -17,6 +17,7 @@ internal static class JsonReport
             RebalancePlan plan = a.Plan;
             w.WriteStartObject();
             w.WriteString("policy", TableReport.Policy(plan.Policy));
+            w.WriteString("algorithm", ClusterOptions.Name(a.Config.Algorithm));
             w.WriteString("tie_order", ClusterOptions.Name(a.Config.TieOrder));
             w.WriteNumber("num_replicas", a.Config.Replicas);
             w.WriteNumber("num_groups", a.Config.Groups);
@@ -48,6 +49,11 @@ internal static class JsonReport
                 w.WriteNumber("lower_bound", Math.Round(s.LowerBound, 3));
                 w.WriteNumber("max_over_lower_bound", Math.Round(s.MaxOverLowerBound, 6));
                 w.WriteNumber("duplicates", s.Duplicates);
+                if (a.Locality is LocalityCost layerLocality)
+                {
+                    w.WriteNumber("hierarchical_over_lower_bound", Math.Round(layerLocality.Ratios[s.Layer], 6));
+                }
+
                 w.WriteEndObject();
             }
 
@@ -56,6 +62,12 @@ internal static class JsonReport
             w.WriteNumber("balancedness_before", Math.Round(a.MeanBefore, 6));
             w.WriteNumber("balancedness_after", Math.Round(a.MeanAfter, 6));
             w.WriteNumber("balancedness", Math.Round(a.Diagnostics.Balancedness, 6));
+            if (a.Locality is LocalityCost locality)
+            {
+                w.WriteNumber("locality_cost", Math.Round(locality.Mean, 6));
+                w.WriteNumber("locality_cost_worst", Math.Round(locality.Worst, 6));
+            }
+
             w.WriteEndObject();
             if (a.Migration is PlanMigration m)
             {

@@ -1,13 +1,14 @@
 namespace Eplb.Cli;
 
 /// <summary>The cluster a plan is made for.</summary>
-internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus, TieOrder TieOrder = TieOrder.LibStdCxx, int[]? UnavailableGpus = null)
+internal sealed record ClusterConfig(int Replicas, int Groups, int Nodes, int Gpus, TieOrder TieOrder = TieOrder.LibStdCxx, int[]? UnavailableGpus = null,
+    RebalanceAlgorithm Algorithm = RebalanceAlgorithm.Reference)
 {
     public int SlotsPerGpu => Replicas / Gpus;
 
     public int GpusPerNode => Gpus / Nodes;
 
-    public RebalanceOptions Options => new() { TieOrder = TieOrder, UnavailableGpus = UnavailableGpus ?? [] };
+    public RebalanceOptions Options => new() { TieOrder = TieOrder, UnavailableGpus = UnavailableGpus ?? [], Algorithm = Algorithm };
 }
 
 /// <summary>One layer's balance: GPU load is the sum over its slots of <c>w[e] / count[e]</c>.</summary>
@@ -32,6 +33,7 @@ internal sealed class PlanAnalysis
         Config = config;
         Migration = migration;
         Diagnostics = PlacementDiagnostics.Analyze(loads.Values, plan);
+        Locality = LocalityCost.Of(loads, config);
         Layers = new LayerStats[loads.Layers];
         NodeTotals = new double[config.Nodes];
         var before = new double[config.Gpus];
@@ -61,6 +63,9 @@ internal sealed class PlanAnalysis
     public PlanMigration? Migration { get; }
 
     public PlacementDiagnostics Diagnostics { get; }
+
+    /// <summary>LB_hier / LB per layer, where the hierarchical policy could apply.</summary>
+    public LocalityCost? Locality { get; }
 
     public LayerStats[] Layers { get; }
 

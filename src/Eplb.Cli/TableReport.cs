@@ -14,7 +14,7 @@ internal static class TableReport
         var sb = new StringBuilder();
         ClusterConfig c = a.Config;
         sb.AppendLine(Inv($"{a.Loads.Layers} layers x {a.Loads.Experts} experts -> {c.Replicas} replicas on {c.Gpus} GPUs in {c.Nodes} node{(c.Nodes == 1 ? "" : "s")}"));
-        sb.AppendLine(Inv($"{c.Groups} expert group{(c.Groups == 1 ? "" : "s")}; {Policy(a.Plan.Policy)} policy; ties broken as {ClusterOptions.Name(c.TieOrder)} sorts."));
+        sb.AppendLine(Inv($"{c.Groups} expert group{(c.Groups == 1 ? "" : "s")}; {Policy(a.Plan.Policy)} policy; {Algorithm(c)}."));
         sb.AppendLine("Balancedness = mean GPU load / max GPU load per layer (1.0 is perfect);");
         sb.AppendLine("before = one replica per expert, in contiguous blocks per GPU.");
         sb.AppendLine();
@@ -39,6 +39,11 @@ internal static class TableReport
         sb.AppendLine(Inv($"overall balancedness {a.Diagnostics.Balancedness:F3} (sum of mean GPU loads / sum of maxima)"));
         sb.AppendLine(Inv($"max/LB worst {a.Layers.Max(s => s.MaxOverLowerBound):F3} (max GPU load / the lower bound no placement beats)"));
         sb.AppendLine(Inv($"dup {a.Layers.Sum(s => s.Duplicates)} in all (slots holding a second replica of an expert on one GPU)"));
+        if (a.Locality is LocalityCost locality)
+        {
+            sb.AppendLine(locality.Describe());
+        }
+
         if (a.Migration is PlanMigration m)
         {
             sb.AppendLine(Inv($"migration from --previous: {m.Copies} expert copies"));
@@ -56,6 +61,10 @@ internal static class TableReport
     }
 
     internal static double Saved(PlanMigration m) => m.FreshCopies == 0 ? 0 : 100.0 * (m.FreshCopies - m.Copies) / m.FreshCopies;
+
+    internal static string Algorithm(ClusterConfig c) => c.Algorithm == RebalanceAlgorithm.Refined
+        ? "refined algorithm"
+        : Inv($"reference algorithm, ties broken as {ClusterOptions.Name(c.TieOrder)} sorts");
 
     internal static string Policy(RebalancePolicy policy) => policy == RebalancePolicy.Hierarchical ? "hierarchical" : "global";
 

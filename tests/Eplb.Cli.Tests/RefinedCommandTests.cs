@@ -1,0 +1,83 @@
+using System.Text.Json;
+using FluentAssertions;
+using Xunit;
+
+namespace Eplb.Cli.Tests;
+
+/// <summary>--algorithm refined through the tool, and what locality costs.</summary>
+public sealed class RefinedCommandTests : IDisposable
+{
+    private static readonly string[] s_cluster = ["--replicas", "80", "--groups", "8", "--nodes", "4", "--gpus", "16"];
+    private readonly TempDir _dir = new();
+
+    public RefinedCommandTests()
+    {
+        CliRunner.Run("generate", "--layers", "6", "--experts", "64", "--groups", "8", "--group-correlation", "--seed", "3", "--output", Loads)
+            .ExitCode.Should().Be(0);
+    }
+
+    private string Loads => _dir.File("loads.npy");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Rebalance_AlgorithmRefined_NoDuplicatesAndNoBusierLayer()
+    {
+        JsonElement reference = Plan("reference");
+        JsonElement refined = Plan("refined");
+
+        refined.GetProperty("algorithm").GetString().Should().Be("refined");
+        reference.GetProperty("algorithm").GetString().Should().Be("reference");
+        double[] before = Layers(reference, "max_gpu_load"), after = Layers(refined, "max_gpu_load");
+        for (int l = 0; l < before.Length; l++)
+        {
+            after[l].Should().BeLessThanOrEqualTo(before[l]);
+        }
+
+        Layers(refined, "duplicates").Should().OnlyContain(d => d == 0);
+        Layers(reference, "duplicates").Sum().Should().BePositive("the reference wastes slots on these loads");
+    }
+
+    [Fact]
+    public void Rebalance_Hierarchical_ReportsLocalityCost()
+    {
+        JsonElement plan = Plan("reference");
+
+        double cost = plan.GetProperty("summary").GetProperty("locality_cost").GetDouble();
+        cost.Should().BeGreaterThanOrEqualTo(1.0);
+        Layers(plan, "hierarchical_over_lower_bound").Should().OnlyContain(r => r >= 1.0);
+        CliResult table = CliRunner.Run(["rebalance", "--weights", Loads, .. s_cluster]);
+        table.Stdout.Should().Contain("locality: LB_hier/LB");
+    }
+
+    [Fact]
+    public void Rebalance_UnknownAlgorithm_OneLineUsageError()
+    {
+        CliResult result = CliRunner.Run(["rebalance", "--weights", Loads, .. s_cluster, "--algorithm", "best"]);
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Should().Match("eplb: error: *--algorithm must be reference or refined, not 'best'*");
+        result.Stderr.TrimEnd('\n').Should().NotContain("\n");
+    }
+
+    [Fact]
+    public void BenchAndSimulate_AlgorithmRefined_Run()
+    {
+        CliResult bench = CliRunner.Run(["bench", "--layers", "4", "--experts", "64", .. s_cluster, "--iterations", "3", "--algorithm", "refined", "--format", "json"]);
+        bench.ExitCode.Should().Be(0, bench.Stderr);
+        JsonDocument.Parse(bench.Stdout).RootElement.GetProperty("algorithm").GetString().Should().Be("refined");
+
+        CliResult simulate = CliRunner.Run(["simulate", "--steps", "4", "--layers", "4", "--experts", "64", .. s_cluster, "--algorithm", "refined", "--format", "json"]);
+        simulate.ExitCode.Should().Be(0, simulate.Stderr);
+    }
+
+    private JsonElement Plan(string algorithm)
+    {
+        string output = _dir.File($"plan-{algorithm}.json");
+        CliResult result = CliRunner.Run(["rebalance", "--weights", Loads, .. s_cluster, "--algorithm", algorithm, "--output", output]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        return JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+    }
+
+    private static double[] Layers(JsonElement plan, string field) => [.. plan.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty(field).GetDouble())];
+}
