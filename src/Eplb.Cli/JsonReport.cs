@@ -71,7 +71,7 @@ internal static class JsonReport
             w.WriteEndObject();
             if (a.Migration is PlanMigration m)
             {
-                WriteMigration(w, m);
+                WriteMigration(w, m, a.FreshCopiesOrDefault, a.MaxCopiesPerLayer);
             }
 
             w.WriteEndObject();
@@ -81,11 +81,16 @@ internal static class JsonReport
     }
 
     /// <summary><c>"migration": {"copies", "fresh_copies", "moves": [{layer, expert, gpu, slot, source_gpu}, …]}</c>.</summary>
-    internal static void WriteMigration(Utf8JsonWriter w, PlanMigration m)
+    internal static void WriteMigration(Utf8JsonWriter w, PlanMigration m, int freshCopies, int? maxCopiesPerLayer = null)
     {
         w.WriteStartObject("migration");
         w.WriteNumber("copies", m.Copies);
-        w.WriteNumber("fresh_copies", m.FreshCopies);
+        w.WriteNumber("fresh_copies", freshCopies);
+        if (maxCopiesPerLayer is int budget)
+        {
+            w.WriteNumber("max_copies_per_layer", budget);
+        }
+
         w.WriteStartArray("moves");
         foreach (ExpertCopy copy in m.Moves)
         {

@@ -62,6 +62,15 @@ internal sealed class PlanAnalysis
     /// <summary>The copies from the placement in force (<c>--previous</c>), if one was given.</summary>
     public PlanMigration? Migration { get; }
 
+    /// <summary>Under <c>--max-copies</c>: what a fresh plan, unrelabelled, would have copied.</summary>
+    public int? FreshCopies { get; init; }
+
+    /// <summary>The copy budget per layer (<c>--max-copies</c>), if any.</summary>
+    public int? MaxCopiesPerLayer { get; init; }
+
+    /// <summary>The fresh plan's copies: given, or the migration's own.</summary>
+    public int FreshCopiesOrDefault => FreshCopies ?? Migration?.FreshCopies ?? 0;
+
     public PlacementDiagnostics Diagnostics { get; }
 
     /// <summary>LB_hier / LB per layer, where the hierarchical policy could apply.</summary>

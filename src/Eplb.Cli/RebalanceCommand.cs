@@ -17,6 +17,7 @@ internal static class RebalanceCommand
         var output = new Option<string?>("--output") { Description = "Write the plan to this file (- for standard output) instead of printing it; devices, FIFOs and links are written through" };
         var svg = new Option<string?>("--svg") { Description = "Also draw the placement as an SVG picture" };
         var layers = new Option<string?>("--layers") { Description = "Layers to draw in the SVG, such as 0-3 or 0,5,9 (default: the first 4)" };
+        var maxCopies = new Option<int?>("--max-copies") { Description = "With --previous: budgeted migration — the best plan the search reaches from the placement in force copying at most this many expert weights per layer (instead of a fresh plan relabelled)" };
         var previous = new Option<string?>("--previous") { Description = "The placement in force: a JSON object with \"phy2log\" (ours, or a Python server's dump), a .npy of phy2log, or a .npz; the plan is relabelled to copy as few expert weights as possible, and JSON output gains \"migration\"" };
 
         var command = new Command("rebalance",
@@ -29,7 +30,7 @@ internal static class RebalanceCommand
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --unavailable-gpus 3,17\n" +
             "  cat loads.json | eplb rebalance --weights - --replicas 16 --groups 4 --nodes 2 --gpus 8 --svg plan.svg --layers 0-1")
         {
-            weights, step, previous, format, output, svg, layers,
+            weights, step, previous, maxCopies, format, output, svg, layers,
         };
         cluster.AddTo(command);
         command.SetAction(parsed =>
@@ -43,6 +44,14 @@ internal static class RebalanceCommand
             if (layerRange is not null && svgPath is null)
             {
                 throw CliException.Usage("--layers picks the layers to draw; it needs --svg");
+            }
+
+            int? budget = parsed.GetValue(maxCopies);
+            if (budget is int k && (k < 0 || parsed.GetValue(previous) is null || config.UnavailableGpus is { Length: > 0 }))
+            {
+                throw CliException.Usage(k < 0 ? $"--max-copies must be 0 or more, but is {k}"
+                    : parsed.GetValue(previous) is null ? "--max-copies budgets the migration from --previous; give the placement in force with --previous"
+                    : "--max-copies does not combine with --unavailable-gpus: budgeted migration moves replicas among available GPUs only");
             }
 
             var files = new OutputFiles();
@@ -67,13 +76,20 @@ internal static class RebalanceCommand
             }
 
             PlanMigration? migration = null;
-            if (inForce is not null)
+            int? freshCopies = null;
+            if (inForce is not null && budget is int copies)
+            {
+                freshCopies = PlanMigration.Between(inForce.Values, plan).Copies;
+                RelabelledPlan budgeted = BudgetedRebalance.RebalanceExperts(loads.Values, loads.Layers, inForce.Values, config.Replicas, config.Groups, config.Nodes, config.Gpus, copies);
+                (plan, migration) = (budgeted.Plan, budgeted.Migration);
+            }
+            else if (inForce is not null)
             {
                 RelabelledPlan relabelled = PlanRelabelling.Relabel(plan, inForce.Values);
                 (plan, migration) = (relabelled.Plan, relabelled.Migration);
             }
 
-            var analysis = new PlanAnalysis(loads, plan, config, migration);
+            var analysis = new PlanAnalysis(loads, plan, config, migration) { FreshCopies = freshCopies, MaxCopiesPerLayer = budget };
             byte[] rendered = Render(analysis, planFormat);
             if (planTarget is not null)
             {
@@ -92,7 +108,7 @@ internal static class RebalanceCommand
             }
             else if (planTarget.IsFile)
             {
-                string moves = migration is null ? "" : $"; {migration.Copies} expert copies from --previous (fresh plan: {migration.FreshCopies})";
+                string moves = migration is null ? "" : $"; {migration.Copies} expert copies from --previous (fresh plan: {analysis.FreshCopiesOrDefault})";
                 stdout.WriteLine($"wrote the plan ({plan.NumLayers} layers, {TableReport.Policy(plan.Policy)} policy, {PlanFormats.Name(planFormat)}) to {planTarget.Path}{moves}");
             }
 

@@ -44,10 +44,15 @@ internal static class TableReport
             sb.AppendLine(locality.Describe());
         }
 
-        if (a.Migration is PlanMigration m)
+        if (a.Migration is PlanMigration m && a.MaxCopiesPerLayer is int budget)
         {
-            sb.AppendLine(Inv($"migration from --previous: {m.Copies} expert copies"));
-            sb.AppendLine(Inv($"  (the fresh plan as it stands would take {m.FreshCopies}: relabelling saves {Saved(m):F1}%)"));
+            sb.AppendLine(Inv($"budgeted migration from --previous: {m.Copies} expert copies (at most {budget} per layer)"));
+            sb.AppendLine(Inv($"  (a fresh plan as it stands would take {a.FreshCopiesOrDefault})"));
+        }
+        else if (a.Migration is PlanMigration relabelled)
+        {
+            sb.AppendLine(Inv($"migration from --previous: {relabelled.Copies} expert copies"));
+            sb.AppendLine(Inv($"  (the fresh plan as it stands would take {relabelled.FreshCopies}: relabelling saves {Saved(relabelled):F1}%)"));
         }
         double total = a.NodeTotals.Sum();
         sb.Append("node load, all layers:");

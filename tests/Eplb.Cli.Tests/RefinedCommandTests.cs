@@ -71,6 +71,38 @@ public sealed class RefinedCommandTests : IDisposable
         simulate.ExitCode.Should().Be(0, simulate.Stderr);
     }
 
+    [Fact]
+    public void Rebalance_MaxCopies_BudgetsEachLayersMigration()
+    {
+        string series = _dir.File("series.npy"), p0 = _dir.File("p0.json"), p1 = _dir.File("p1.json");
+        CliRunner.Run("generate", "--layers", "6", "--experts", "64", "--groups", "8", "--steps", "2", "--seed", "8", "--output", series).ExitCode.Should().Be(0);
+        CliRunner.Run(["rebalance", "--weights", series, "--step", "0", .. s_cluster, "--output", p0]).ExitCode.Should().Be(0);
+
+        CliResult result = CliRunner.Run(["rebalance", "--weights", series, "--step", "1", .. s_cluster, "--previous", p0, "--max-copies", "5", "--output", p1]);
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        JsonElement migration = JsonDocument.Parse(File.ReadAllText(p1)).RootElement.GetProperty("migration");
+        migration.GetProperty("max_copies_per_layer").GetInt32().Should().Be(5);
+        int copies = migration.GetProperty("copies").GetInt32();
+        copies.Should().BeLessThanOrEqualTo(5 * 6).And.Be(migration.GetProperty("moves").GetArrayLength());
+        migration.GetProperty("fresh_copies").GetInt32().Should().BeGreaterThan(copies);
+        foreach (IGrouping<int, JsonElement> layer in migration.GetProperty("moves").EnumerateArray().GroupBy(m => m.GetProperty("layer").GetInt32()))
+        {
+            layer.Count().Should().BeLessThanOrEqualTo(5);
+        }
+    }
+
+    [Theory]
+    [InlineData("--max-copies 4", "*--max-copies budgets the migration from --previous*")]
+    [InlineData("--max-copies -1 --previous p.json", "*--max-copies must be 0 or more, but is -1*")]
+    public void Rebalance_MaxCopiesMisused_OneLineUsageError(string options, string pattern)
+    {
+        CliResult result = CliRunner.Run(["rebalance", "--weights", Loads, .. s_cluster, .. options.Split(' ')]);
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Should().Match("eplb: error: " + pattern);
+    }
+
     private JsonElement Plan(string algorithm)
     {
         string output = _dir.File($"plan-{algorithm}.json");

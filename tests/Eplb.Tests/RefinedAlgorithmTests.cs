@@ -96,7 +96,7 @@ public class RefinedAlgorithmTests
         var phy2log = new int[12 * 80];
         var log2phy = new int[12 * 64 * 17];
         var logcnt = new int[12 * 64];
-        bool ok = ExpertLoadBalancer.TryRebalanceExperts(PlanAssertionsFlatten(weight), 12, 80, 4, 2, 16, phy2log, log2phy, logcnt, out int width, Refined);
+        bool ok = ExpertLoadBalancer.TryRebalanceExperts(MatrixMarshal.AsSpan(weight), 12, 80, 4, 2, 16, phy2log, log2phy, logcnt, out int width, Refined);
 
         ok.Should().BeTrue();
         PlanAssertions.ToArray(many.PhysicalToLogical).Should().Equal(PlanAssertions.ToArray(one.PhysicalToLogical));
@@ -128,12 +128,5 @@ public class RefinedAlgorithmTests
         Action act = () => _ = new RebalanceOptions { Algorithm = (RebalanceAlgorithm)7 };
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Algorithm").WithMessage("*Reference or Refined*");
-    }
-
-    private static float[] PlanAssertionsFlatten(float[,] weight)
-    {
-        var flat = new float[weight.Length];
-        Buffer.BlockCopy(weight, 0, flat, 0, weight.Length * sizeof(float));
-        return flat;
     }
 }

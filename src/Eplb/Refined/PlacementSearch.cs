@@ -24,7 +24,11 @@ internal static class PlacementSearch
     private const double Progress = 1e-12;
 
     /// <summary>Improves <paramref name="plan"/> in place (its loads current on return) and returns its busiest load.</summary>
-    public static double Improve(ScopePlan plan, SearchBuffers buffers)
+    /// <param name="plan">The placement.</param>
+    /// <param name="buffers">Scratch.</param>
+    /// <param name="gpusPerNode">GPUs per node: replicas move only within their node (the plan's GPUs for any).</param>
+    /// <param name="costs">For budgeted migration, the copies each move takes and the budget left; null when moves are free.</param>
+    public static double Improve(ScopePlan plan, SearchBuffers buffers, int gpusPerNode, MigrationBudget? costs = null)
     {
         int gpus = plan.Gpus, perGpu = plan.SlotsPerGpu, slots = plan.Slots;
         int[] slotExpert = plan.SlotExpert;
@@ -32,17 +36,16 @@ internal static class PlacementSearch
 
         // Each round costs about slotsPerGpu × slots steps: the budget keeps a scope to a few million steps.
         long maxRounds = Math.Max(16, 4_000_000L / Math.Max(1L, (long)perGpu * slots));
-        double max = RemoveDuplicates(plan);
+        double max = costs is null ? RemoveDuplicates(plan) : plan.ComputeLoads();
         for (long round = 0; round < maxRounds && perGpu > 1; round++)
         {
             int g = plan.BusiestGpu();
-            double target = max * (1 - Progress);
-            var best = default(Move);
-            double bestLoad = target;
+            int nodeFirst = g / gpusPerNode * gpusPerNode * perGpu, nodeEnd = nodeFirst + (gpusPerNode * perGpu);
+            var choice = new MoveChoice(max * (1 - Progress), costs?.Remaining ?? 0);
             Span<double> share = buffers.PrepareRound(plan);
 
-            // Swaps: x on g, y on another GPU h, y lighter than x.
-            for (int y = 0; y < slots; y++)
+            // Swaps: x on g, y on another GPU h of g's node, y lighter than x.
+            for (int y = nodeFirst; y < nodeEnd; y++)
             {
                 int h = y / perGpu;
                 if (h == g)
@@ -51,11 +54,11 @@ internal static class PlacementSearch
                     continue;
                 }
 
-                double shareF = share[y], room = bestLoad - loads[h];
+                double shareF = share[y];
                 for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
                 {
                     double gain = share[x] - shareF;
-                    if (gain <= 0 || gain >= room || max - gain >= bestLoad)
+                    if (gain <= 0 || loads[h] + gain >= choice.Bound || max - gain >= choice.Bound)
                     {
                         continue;
                     }
@@ -63,14 +66,12 @@ internal static class PlacementSearch
                     int e = slotExpert[x], f = slotExpert[y];
                     if (!buffers.Holds(plan, g, f) && !buffers.Holds(plan, h, e))
                     {
-                        best = new Move(x, y, handOver: false);
-                        bestLoad = Math.Max(max - gain, loads[h] + gain);
-                        room = bestLoad - loads[h];
+                        choice.Consider(Math.Max(max - gain, loads[h] + gain), new Move(x, y, handOver: false), costs?.SwapCost(x, y) ?? 0);
                     }
                 }
             }
 
-            // Hand-overs: a replica of a (count ≥ 2) on h, not g, becomes one of b, which g holds and h does not.
+            // Hand-overs: a replica of a (count ≥ 2) on h of g's node, not g, becomes one of b, which g holds and h does not.
             ReadOnlySpan<int> spare = buffers.SpareSlots;
             for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
             {
@@ -84,7 +85,7 @@ internal static class PlacementSearch
                 foreach (int y in spare)
                 {
                     int a = slotExpert[y], h = y / perGpu;
-                    if (a == b || h == g || max - relief >= bestLoad)
+                    if (a == b || h == g || y < nodeFirst || y >= nodeEnd || max - relief >= choice.Bound)
                     {
                         continue;
                     }
@@ -92,25 +93,25 @@ internal static class PlacementSearch
                     // a's other replicas grow; the busiest of them can shrink by at most b's relief.
                     double growth = (plan.Weight[a] / (plan.Counts[a] - 1)) - share[y];
                     double newH = loads[h] - share[y] + newShareB;
-                    if (newH >= bestLoad || buffers.BusiestOtherHolder(a, h) + growth - relief >= bestLoad || buffers.Holds(plan, h, b))
+                    if (newH >= choice.Bound || buffers.BusiestOtherHolder(a, h) + growth - relief >= choice.Bound || buffers.Holds(plan, h, b))
                     {
                         continue;
                     }
 
-                    double worse = buffers.LoadsAfterHandOver(plan, a, b, y, newShareB);
-                    if (worse < bestLoad)
+                    int cost = costs?.HandOverCost(y, a, b) ?? 0;
+                    if (cost <= choice.Affordable)
                     {
-                        best = new Move(x, y, handOver: true);
-                        bestLoad = worse;
+                        choice.Consider(buffers.LoadsAfterHandOver(plan, a, b, y, newShareB), new Move(x, y, handOver: true), cost);
                     }
                 }
             }
 
-            if (!best.Found)
+            if (!choice.TryTake(out Move best, out int spent))
             {
                 break;
             }
 
+            costs?.Spend(spent);
             if (best.HandOver)
             {
                 int a = slotExpert[best.Other];
@@ -170,6 +171,42 @@ internal static class PlacementSearch
         }
 
         return max;
+    }
+
+    // The best free move, else the best move the budget affords: copies are spent only when nothing free helps.
+    private struct MoveChoice(double bound, int affordable)
+    {
+        private Move _free;
+        private Move _paid;
+        private double _freeLoad = bound;
+        private double _paidLoad = bound;
+        private int _paidCost = int.MaxValue;
+
+        /// <summary>A move is worth a look only if the GPUs it touches end below this.</summary>
+        public readonly double Bound => _freeLoad;
+
+        public readonly int Affordable { get; } = affordable;
+
+        public void Consider(double load, Move move, int cost)
+        {
+            if (cost <= 0)
+            {
+                if (load < _freeLoad)
+                {
+                    (_free, _freeLoad) = (move, load);
+                }
+            }
+            else if (cost <= Affordable && (load < _paidLoad || (load == _paidLoad && cost < _paidCost)))
+            {
+                (_paid, _paidLoad, _paidCost) = (move, load, cost);
+            }
+        }
+
+        public readonly bool TryTake(out Move move, out int cost)
+        {
+            (move, cost) = _free.Found ? (_free, 0) : (_paid, _paid.Found ? _paidCost : 0);
+            return move.Found;
+        }
     }
 
     private readonly struct Move(int busiest, int other, bool handOver)

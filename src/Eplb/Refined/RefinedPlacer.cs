@@ -143,7 +143,7 @@ internal readonly struct RefinedPlacer<TSort> : ILayerPlacer<RefinedPlacer<TSort
         int cap = (long)experts * gpus >= slots.Length ? gpus : slots.Length;
         ReplicaCounts.Greedy(scope.Weight.AsSpan(0, experts), slots.Length, cap, scope.Counts, ws.Packing.Order);
         SlotPacking.Pack(scope, ws.Packing);
-        double max = PlacementSearch.Improve(scope, ws.Search);
+        double max = PlacementSearch.Improve(scope, ws.Search, scope.Gpus);
 
         // Few slots per GPU: counts searched with their packing compete with the greedy's.
         if (perGpu > 1 && perGpu <= CountSearchSlotsPerGpu)
@@ -153,7 +153,7 @@ internal readonly struct RefinedPlacer<TSort> : ILayerPlacer<RefinedPlacer<TSort
             if (CountSearch.Improve(searched, ws.CountSearch))
             {
                 SlotPacking.Pack(searched, ws.Packing);
-                double searchedMax = PlacementSearch.Improve(searched, ws.Search);
+                double searchedMax = PlacementSearch.Improve(searched, ws.Search, searched.Gpus);
                 if (searchedMax < max || (searchedMax == max && searched.Duplicates() < scope.Duplicates()))
                 {
                     scope = searched;
@@ -200,7 +200,7 @@ internal readonly struct RefinedPlacer<TSort> : ILayerPlacer<RefinedPlacer<TSort
             scope.SlotExpert[i] = scopeOf[e];
         }
 
-        PlacementSearch.Improve(scope, ws.Search);
+        PlacementSearch.Improve(scope, ws.Search, scope.Gpus);
         for (int i = 0; i < slots.Length; i++)
         {
             slots[i] = scopeToLogical[scope.SlotExpert[i]];

@@ -16,7 +16,9 @@ namespace Eplb.Workloads;
 /// <para>
 /// Series (<see cref="GenerateSeries"/>) drift each expert by <c>LogNormal(0, σ_drift)</c> per step, with a
 /// per-layer <c>σ_drift ~ U(0.1, 0.3)</c>, and now and then (probability 0.05 per layer and step) hand the hot
-/// experts' shares to others — a change of traffic domain.
+/// experts' shares to others — a change of traffic domain. A <c>drift</c> below 1 scales both down: 0.25, the
+/// "mild drift" of the README's migration figures, gives <c>σ_drift ~ U(0.025, 0.075)</c> and a domain change with
+/// probability 0.0125.
 /// </para>
 /// <para>
 /// The same arguments give the same loads on every platform and .NET version (<see cref="Random(int)"/>). The cost
@@ -58,13 +60,20 @@ public static class ExpertLoadGenerator
     /// <param name="seed">The seed: equal seeds give equal series.</param>
     /// <param name="numGroups">Expert groups, used by <paramref name="groupCorrelation"/>; must divide <paramref name="numExperts"/>.</param>
     /// <param name="groupCorrelation">Scale each group by a shared factor, so that some groups run hot as a whole.</param>
+    /// <param name="drift">How fast loads drift, relative to the default of 1 (which scales <c>σ_drift</c> and the chance of a domain change); 0 to 1.</param>
     /// <returns><paramref name="numSteps"/> windows of token counts, each <c>[numLayers, numExperts]</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numSteps"/>, <paramref name="numLayers"/>, <paramref name="numExperts"/> or <paramref name="numGroups"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="drift"/> is not within [0, 1].</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numExperts"/> is greater than <see cref="MaxExperts"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="numGroups"/> does not divide <paramref name="numExperts"/>.</exception>
     /// <exception cref="ArgumentException">The series would exceed the largest array .NET can allocate.</exception>
-    public static float[][,] GenerateSeries(int numSteps, int numLayers, int numExperts, int seed, int numGroups = 1, bool groupCorrelation = false)
+    public static float[][,] GenerateSeries(int numSteps, int numLayers, int numExperts, int seed, int numGroups = 1, bool groupCorrelation = false, double drift = 1.0)
     {
+        if (!(drift >= 0 && drift <= 1))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(drift), drift, $"drift must be within [0, 1], but is {drift}.");
+        }
+
         ThrowHelper.ThrowIfNotPositive(numSteps, nameof(numSteps));
         ThrowHelper.ThrowIfNotPositive(numLayers, nameof(numLayers));
         ThrowHelper.ThrowIfNotPositive(numExperts, nameof(numExperts));
@@ -89,12 +98,12 @@ public static class ExpertLoadGenerator
         for (int layer = 0; layer < numLayers; layer++)
         {
             InitialShares(random, shares, numGroups, groupCorrelation);
-            double drift = Uniform(random, 0.1, 0.3);
+            double sigma = drift * Uniform(random, 0.1, 0.3);
             for (int step = 0; step < numSteps; step++)
             {
                 if (step > 0)
                 {
-                    Drift(random, shares, drift);
+                    Drift(random, shares, sigma, DomainShiftProbability * drift);
                 }
 
                 sampler.Reset(shares);
@@ -143,14 +152,14 @@ public static class ExpertLoadGenerator
         }
     }
 
-    private static void Drift(Random random, double[] shares, double sigma)
+    private static void Drift(Random random, double[] shares, double sigma, double domainShiftProbability)
     {
         for (int e = 0; e < shares.Length; e++)
         {
             shares[e] *= Math.Exp(sigma * Normal(random));
         }
 
-        if (random.NextDouble() < DomainShiftProbability)
+        if (random.NextDouble() < domainShiftProbability)
         {
             // A new traffic domain: the hottest experts trade places with random ones.
             for (int k = 0; k < Math.Min(3, shares.Length); k++)
