@@ -39,5 +39,5 @@ internal sealed class LocalityCost
 
     /// <summary>One line for the tables.</summary>
     public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"locality: LB_hier/LB {Mean:F3} mean, {Worst:F3} worst layer (what keeping groups within nodes costs on these loads; 1.000 = nothing)");
+        $"LB_hier/LB {Mean:F3} mean, {Worst:F3} worst: what keeping groups within nodes costs");
 }

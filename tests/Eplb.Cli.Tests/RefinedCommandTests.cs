@@ -47,7 +47,7 @@ public sealed class RefinedCommandTests : IDisposable
         cost.Should().BeGreaterThanOrEqualTo(1.0);
         Layers(plan, "hierarchical_over_lower_bound").Should().OnlyContain(r => r >= 1.0);
         CliResult table = CliRunner.Run(["rebalance", "--weights", Loads, .. s_cluster]);
-        table.Stdout.Should().Contain("locality: LB_hier/LB");
+        table.Stdout.Should().Contain("LB_hier/LB").And.Contain("what keeping groups within nodes costs");
     }
 
     [Fact]
