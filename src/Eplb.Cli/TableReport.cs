@@ -69,7 +69,7 @@ internal static class TableReport
 
     internal static string Algorithm(ClusterConfig c) => c.Algorithm == RebalanceAlgorithm.Refined
         ? "refined algorithm"
-        : Inv($"reference algorithm, ties broken as {ClusterOptions.Name(c.TieOrder)} sorts");
+        : Inv($"reference algorithm, {ClusterOptions.Name(c.TieOrder)} ties");
 
     internal static string Policy(RebalancePolicy policy) => policy == RebalancePolicy.Hierarchical ? "hierarchical" : "global";
 
