@@ -49,6 +49,7 @@ internal static class EplbApp
         root.Add(SimulateCommand.Create(stdout, stderr));
         root.Add(GenerateCommand.Create(stdout));
         root.Add(BenchCommand.Create(stdout, stdin));
+        root.Add(QualityCommand.Create(stdout, stderr));
         root.Add(HelpCommand(root));
         return root;
     }

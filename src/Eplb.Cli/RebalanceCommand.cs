@@ -129,22 +129,15 @@ internal static class RebalanceCommand
         {
             PlanFormat.Json => Encoding.UTF8.GetBytes(JsonReport.Render(analysis)),
             PlanFormat.Csv => Encoding.UTF8.GetBytes(CsvReport.Render(analysis)),
-            PlanFormat.Npy => NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flat(plan.PhysicalToLogical)),
+            PlanFormat.Npy => NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flattening.Flat(plan.PhysicalToLogical)),
             PlanFormat.Npz => NpyFile.Archive(
             [
-                ("phy2log", NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flat(plan.PhysicalToLogical))),
-                ("log2phy", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts, plan.MaxReplicaCount], Flat(plan.LogicalToPhysical))),
-                ("logcnt", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts], Flat(plan.LogicalReplicaCount))),
+                ("phy2log", NpyFile.Int64([plan.NumLayers, plan.NumPhysicalExperts], Flattening.Flat(plan.PhysicalToLogical))),
+                ("log2phy", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts, plan.MaxReplicaCount], Flattening.Flat(plan.LogicalToPhysical))),
+                ("logcnt", NpyFile.Int64([plan.NumLayers, plan.NumLogicalExperts], Flattening.Flat(plan.LogicalReplicaCount))),
             ]),
             _ => Encoding.UTF8.GetBytes(TableReport.Render(analysis)),
         };
-    }
-
-    private static int[] Flat(System.Numerics.Tensors.ReadOnlyTensorSpan<int> tensor)
-    {
-        var values = new int[tensor.FlattenedLength];
-        tensor.FlattenTo(values);
-        return values;
     }
 
     /// <summary>"0-3", "0,5,9" or "7"; by default the first four layers.</summary>

@@ -137,7 +137,7 @@ internal static class SimulateCommand
             }
             else
             {
-                int[] placement = Flat(inForce);
+                int[] placement = Flattening.Flat(inForce.PhysicalToLogical);
                 RebalanceDecision decision = RebalanceDecision.Evaluate(loads, placement, PlanRelabelling.Relabel(fresh, placement), threshold);
                 (rebalanced, gain) = (decision.ShouldRebalance, decision.Gain);
                 if (rebalanced)
@@ -146,7 +146,7 @@ internal static class SimulateCommand
                     copies = decision.Copies;
                 }
 
-                alwaysCopies = PlanMigration.Between(Flat(always!), fresh).Copies;
+                alwaysCopies = PlanMigration.Between(Flattening.Flat(always!.PhysicalToLogical), fresh).Copies;
             }
 
             always = fresh;
@@ -172,17 +172,6 @@ internal static class SimulateCommand
     }
 
     private static double Balancedness(float[] loads, RebalancePlan plan) => PlacementDiagnostics.Analyze(loads, plan).Balancedness;
-
-    private static int[] Flat(RebalancePlan plan)
-    {
-        var values = new int[plan.NumLayers * plan.NumPhysicalExperts];
-        for (int l = 0; l < plan.NumLayers; l++)
-        {
-            plan.GetPhysicalToLogical(l).CopyTo(values.AsSpan(l * plan.NumPhysicalExperts));
-        }
-
-        return values;
-    }
 
     private static string Summary(List<LoopStep> loop)
     {

@@ -103,6 +103,30 @@ public sealed class RefinedCommandTests : IDisposable
         result.Stderr.Should().Match("eplb: error: " + pattern);
     }
 
+    [Fact]
+    public void Quality_QuickRun_WritesTheReportAndTheChart()
+    {
+        string report = _dir.File("quality.md"), chart = _dir.File("quality.svg");
+
+        CliResult result = CliRunner.Run("quality", "--layers", "2", "--steps", "2", "--timing-runs", "1", "--output", report, "--svg", chart);
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        string text = File.ReadAllText(report);
+        text.Should().Contain("| DeepSeek-V3 | (288, 8, 4, 32) | 9 | calibrated | LB_hier |")
+            .And.Contain("| Kimi-K2-like | (448, 1, 8, 64) | 7 | zipf | LB |")
+            .And.Contain("| 0.1 | budgeted, K = 64 |");
+        System.Xml.Linq.XDocument.Load(chart).Root!.Name.LocalName.Should().Be("svg");
+    }
+
+    [Fact]
+    public void Quality_BadSteps_OneLineUsageError()
+    {
+        CliResult result = CliRunner.Run("quality", "--steps", "0");
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Should().Be("eplb: error: --steps must be positive, but is 0\n");
+    }
+
     private JsonElement Plan(string algorithm)
     {
         string output = _dir.File($"plan-{algorithm}.json");
