@@ -135,7 +135,7 @@ public sealed class ReadingAndCommandLineTests : IDisposable
 
     [Fact]
     public void Help_UnknownCommand_NamesTheCommands() =>
-        CliRunner.Run("help", "frob").Stderr.Should().Be("eplb: error: help: no command 'frob'; the commands are rebalance, analyze, simulate, generate, bench, help\n");
+        CliRunner.Run("help", "frob").Stderr.Should().Be("eplb: error: help: no command 'frob'; the commands are rebalance, analyze, simulate, generate, bench, quality, help\n");
 
     [Fact]
     public void Rebalance_SeveralMissingOptions_AreNamedAtOnce() =>
