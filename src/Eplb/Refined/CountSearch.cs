@@ -192,11 +192,20 @@ internal static class CountSearch
 /// <summary>Experts by share, heaviest first, then by id: a total order.</summary>
 internal readonly struct ByShareDescending(ScopePlan plan) : IComparer<int>
 {
-    public int Compare(int a, int b)
+    public int Compare(int a, int b) => Order(plan.Share(a), a, plan.Share(b), b);
+
+    /// <summary>The order itself: the larger share first, the lower id of equal shares.</summary>
+    public static int Order(double shareA, int a, double shareB, int b)
     {
-        int byShare = plan.Share(b).CompareTo(plan.Share(a));
+        int byShare = shareB.CompareTo(shareA);
         return byShare != 0 ? byShare : a.CompareTo(b);
     }
+}
+
+/// <summary><see cref="ByShareDescending"/> over shares computed once (for sorting every expert).</summary>
+internal readonly struct BySharesDescending(double[] shares) : IComparer<int>
+{
+    public int Compare(int a, int b) => ByShareDescending.Order(shares[a], a, shares[b], b);
 }
 
 /// <summary>Scratch for <see cref="CountSearch"/>.</summary>

@@ -21,6 +21,9 @@ internal sealed class GroupAssignment
 
     private double[] _remembered = [];
     private double[] _weights = [];
+    private double[] _groupTotals = [];
+    private double[] _groupHeaviest = [];
+    private int _heaviest;
     private int[] _counts = [];
     private int[] _heap = [];
     private int[] _current = [];
@@ -38,7 +41,7 @@ internal sealed class GroupAssignment
     /// <summary>Each node's groups, <c>groups / nodes</c> per node, ascending within a node.</summary>
     public int[] NodeGroups { get; private set; } = [];
 
-    public long Bytes => (sizeof(double) * ((long)_remembered.Length + _weights.Length + _bounds.Length + _bestBounds.Length + _sorted.Length + _bestSorted.Length))
+    public long Bytes => (sizeof(double) * ((long)_remembered.Length + _weights.Length + _groupTotals.Length + _groupHeaviest.Length + _bounds.Length + _bestBounds.Length + _sorted.Length + _bestSorted.Length))
         + (sizeof(int) * ((long)_counts.Length + _heap.Length + _current.Length + NodeGroups.Length));
 
     /// <summary>The number of ways to cut <paramref name="groups"/> groups into <paramref name="nodes"/> unlabelled nodes of equal size, capped just above <see cref="MaxExhaustive"/>.</summary>
@@ -68,6 +71,7 @@ internal sealed class GroupAssignment
         _gpusPerNode = shape.GpusPerNode;
         _slotsPerNode = shape.SlotsPerNode;
         Grow(shape.ExpertsPerNode);
+        Summarise(weight);
         if (_groups <= MaxRemembered && _nodes > 1 && _nodes < _groups)
         {
             _remembered.AsSpan(0, 1 << _groups).Fill(-1);
@@ -103,22 +107,52 @@ internal sealed class GroupAssignment
         return _bestSorted[0];
     }
 
-    /// <summary>The bound of a node holding <paramref name="groups"/> (their ids).</summary>
+    /// <summary>The bound of a node holding <paramref name="groups"/> (their ids), from the groups' summaries.</summary>
+    /// <remarks>
+    /// Only a node's <c>extra + 1</c> heaviest experts (<c>extra</c> = its slots beyond one per expert) can take a
+    /// further replica — each of <c>extra + 1</c> heavier ones would have had one first — and each group's
+    /// <c>extra + 1</c> heaviest include the node's that it holds; an expert outside them never carries the largest
+    /// share either, since one of its group's heavier ones keeps a single replica. So <c>m*</c> over the union of the
+    /// groups' heaviest, with the node's extra slots, is the node's <c>m*</c>.
+    /// </remarks>
     public double NodeBound(ReadOnlySpan<float> weight, ReadOnlySpan<int> groups)
     {
         int at = 0;
         double total = 0;
         foreach (int group in groups)
         {
-            for (int e = group * _groupSize; e < (group + 1) * _groupSize; e++)
-            {
-                _weights[at++] = weight[e];
-                total += weight[e];
-            }
+            total += _groupTotals[group];
+            _groupHeaviest.AsSpan(group * _heaviest, _heaviest).CopyTo(_weights.AsSpan(at));
+            at += _heaviest;
         }
 
-        double largestShare = ReplicaCounts.LeastLargestShare(_weights.AsSpan(0, at), _slotsPerNode, _counts, _heap);
+        int extra = _slotsPerNode - (groups.Length * _groupSize);
+        double largestShare = ReplicaCounts.LeastLargestShare(_weights.AsSpan(0, at), at + extra, _counts, _heap);
         return Math.Max(total / _gpusPerNode, largestShare);
+    }
+
+    // Each group's total, and its `extra + 1` heaviest loads (all of them when the group is smaller).
+    private void Summarise(ReadOnlySpan<float> weight)
+    {
+        int extra = _slotsPerNode - (_groups / _nodes * _groupSize);
+        _heaviest = (int)Math.Min(_groupSize, extra + 1L);
+        Scratch.Grow(ref _groupTotals, _groups);
+        Scratch.Grow(ref _groupHeaviest, _groups * _heaviest);
+        Span<double> sorted = _weights.AsSpan(0, _groupSize);
+        for (int group = 0; group < _groups; group++)
+        {
+            ReadOnlySpan<float> loads = weight.Slice(group * _groupSize, _groupSize);
+            double total = 0;
+            for (int e = 0; e < loads.Length; e++)
+            {
+                sorted[e] = loads[e];
+                total += loads[e];
+            }
+
+            sorted.Sort(static (a, b) => b.CompareTo(a));
+            _groupTotals[group] = total;
+            sorted.Slice(0, _heaviest).CopyTo(_groupHeaviest.AsSpan(group * _heaviest));
+        }
     }
 
     private void Grow(int expertsPerNode)

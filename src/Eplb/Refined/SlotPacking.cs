@@ -17,12 +17,14 @@ internal static class SlotPacking
     {
         int n = plan.Experts, gpus = plan.Gpus, perGpu = plan.SlotsPerGpu;
         Span<int> order = buffers.Order.AsSpan(0, n);
+        double[] shares = buffers.Shares;
         for (int e = 0; e < n; e++)
         {
             order[e] = e;
+            shares[e] = plan.Share(e);
         }
 
-        order.Sort(new ByShareDescending(plan));
+        order.Sort(new BySharesDescending(shares));
 
         Span<int> heap = buffers.Heap.AsSpan(0, gpus), popped = buffers.Popped.AsSpan(0, gpus), free = buffers.Free.AsSpan(0, gpus);
         Span<double> loads = plan.Loads.AsSpan(0, gpus);
@@ -38,7 +40,7 @@ internal static class SlotPacking
         foreach (int e in order)
         {
             int count = plan.Counts[e], taken = 0;
-            double share = plan.Share(e);
+            double share = shares[e];
             while (taken < count && size > 0)
             {
                 popped[taken++] = heap[0];
@@ -126,19 +128,22 @@ internal sealed class PackingBuffers
 {
     public int[] Order { get; private set; } = [];
 
+    public double[] Shares { get; private set; } = [];
+
     public int[] Heap { get; private set; } = [];
 
     public int[] Popped { get; private set; } = [];
 
     public int[] Free { get; private set; } = [];
 
-    public long Bytes => sizeof(int) * ((long)Order.Length + Heap.Length + Popped.Length + Free.Length);
+    public long Bytes => (sizeof(int) * ((long)Order.Length + Heap.Length + Popped.Length + Free.Length)) + (sizeof(double) * (long)Shares.Length);
 
     public void Reset(int experts, int gpus)
     {
         if (Order.Length < experts)
         {
             Order = new int[experts];
+            Shares = new double[experts];
         }
 
         if (Heap.Length < gpus)
