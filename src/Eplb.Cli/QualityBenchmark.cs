@@ -48,21 +48,39 @@ internal static class QualityBenchmark
 
     public static readonly int[] Budgets = [16, 32, 64];
 
+
     public static readonly double[] Drifts = [0.1, 0.25, 1.0];
 
     private static readonly RebalanceOptions s_refined = new() { Algorithm = RebalanceAlgorithm.Refined };
 
-    /// <summary>Every configuration on every kind of loads it has; <paramref name="layers"/> overrides the model's layer count (0: keep).</summary>
-    public static List<QualityRow> Compare(int layers, int timingRuns, Action<string> progress)
+    /// <summary>
+    /// Every configuration on every kind of loads it has; <paramref name="layers"/> overrides the model's layer count
+    /// (0: keep); each algorithm runs untimed for <paramref name="warmUpMilliseconds"/> before its timed calls.
+    /// </summary>
+    public static List<QualityRow> Compare(int layers, int timingRuns, int warmUpMilliseconds, Action<string> progress)
     {
         var rows = new List<QualityRow>();
+        if (warmUpMilliseconds > 0)
+        {
+            // Tiered compilation optimises a method after some tens of calls: make them on two-layer models first.
+            foreach (QualityConfig model in Configs)
+            {
+                float[,] small = ExpertLoadGenerator.Generate(2, model.Experts, seed: 1, model.Groups);
+                for (int i = 0; i < 60; i++)
+                {
+                    Rebalance(model, small, RebalanceOptions.Default);
+                    Rebalance(model, small, s_refined);
+                }
+            }
+        }
+
         foreach (QualityConfig model in Configs)
         {
             QualityConfig c = layers > 0 ? model with { Layers = layers } : model;
             foreach (string kind in c.Groups > 1 ? new[] { "calibrated", "grouped", "zipf" } : ["calibrated", "zipf"])
             {
                 float[][,] windows = Windows(c, kind);
-                rows.Add(Compare(c, kind, windows[0], windows[1], timingRuns));
+                rows.Add(Compare(c, kind, windows[0], windows[1], new Timing(timingRuns, warmUpMilliseconds)));
                 progress($"{c.Model} {c.Cluster} {kind}: done");
             }
         }
@@ -120,9 +138,11 @@ internal static class QualityBenchmark
         return rows;
     }
 
+    private readonly record struct Timing(int Runs, int WarmUpMilliseconds);
+
     private static (RebalancePlan Plan, int Copies) Taken(RelabelledPlan p) => (p.Plan, p.Migration.Copies);
 
-    private static QualityRow Compare(QualityConfig c, string kind, float[,] weight, float[,] nextWindow, int timingRuns)
+    private static QualityRow Compare(QualityConfig c, string kind, float[,] weight, float[,] nextWindow, Timing timing)
     {
         var bounds = new double[c.Layers];
         double locality = 0;
@@ -139,15 +159,23 @@ internal static class QualityBenchmark
             locality += c.Hierarchical && global > 0 ? bounds[l] / global : 1;
         }
 
-        return new QualityRow(c, kind, Score(c, weight, nextWindow, bounds, RebalanceOptions.Default, timingRuns),
-            Score(c, weight, nextWindow, bounds, s_refined, timingRuns), locality / c.Layers);
+        return new QualityRow(c, kind, Score(c, weight, nextWindow, bounds, RebalanceOptions.Default, timing),
+            Score(c, weight, nextWindow, bounds, s_refined, timing), locality / c.Layers);
     }
 
-    private static AlgorithmScore Score(QualityConfig c, float[,] weight, float[,] nextWindow, double[] bounds, RebalanceOptions options, int timingRuns)
+    private static AlgorithmScore Score(QualityConfig c, float[,] weight, float[,] nextWindow, double[] bounds, RebalanceOptions options, Timing timing)
     {
         RebalancePlan plan = Rebalance(c, weight, options);
-        var times = new double[timingRuns];
-        for (int i = 0; i < timingRuns; i++)
+
+        // Warm up for a while, so that the JIT has optimised the code the timed calls run (as a server's would be).
+        long warmUp = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < timing.WarmUpMilliseconds; i++)
+        {
+            Rebalance(c, weight, options);
+        }
+
+        var times = new double[timing.Runs];
+        for (int i = 0; i < times.Length; i++)
         {
             long start = Stopwatch.GetTimestamp();
             Rebalance(c, weight, options);
@@ -165,7 +193,7 @@ internal static class QualityBenchmark
             duplicates += d.Layers[l].Duplicates;
         }
 
-        return new AlgorithmScore(excess / c.Layers, worst, d.Balancedness, duplicates / c.Layers, PlacementDiagnostics.Analyze(nextWindow, plan).Balancedness, times[timingRuns / 2]);
+        return new AlgorithmScore(excess / c.Layers, worst, d.Balancedness, duplicates / c.Layers, PlacementDiagnostics.Analyze(nextWindow, plan).Balancedness, times[times.Length / 2]);
     }
 
     private static RebalancePlan Rebalance(QualityConfig c, float[,] weight, RebalanceOptions options) =>

@@ -11,7 +11,7 @@ internal static class QualityCommand
     {
         var steps = new Option<int>("--steps") { Description = "Drifting steps for the migration comparison (default 50)", DefaultValueFactory = _ => 50 };
         var layers = new Option<int>("--layers") { Description = "Layers per model instead of each model's own (for a quick run)", DefaultValueFactory = _ => 0 };
-        var runs = new Option<int>("--timing-runs") { Description = "Timed calls per algorithm and case; the median is reported (default 5)", DefaultValueFactory = _ => 5 };
+        var runs = new Option<int>("--timing-runs") { Description = "Timed calls per algorithm and case; the median is reported (default 11)", DefaultValueFactory = _ => 11 };
         var output = new Option<string?>("--output") { Description = "Write the report (Markdown) to a file instead of standard output" };
         var svg = new Option<string?>("--svg") { Description = "Draw max GPU load over the bound per configuration, and balance against copies, as an SVG" };
         var command = new Command("quality",
@@ -39,7 +39,7 @@ internal static class QualityCommand
             OutputTarget? reportTarget = parsed.GetValue(output) is string reportPath ? files.Claim(reportPath, "--output") : null;
             OutputTarget? svgTarget = parsed.GetValue(svg) is string svgPath ? files.Claim(svgPath, "--svg") : null;
 
-            List<QualityRow> rows = QualityBenchmark.Compare(layerCount, timingRuns, stderr.WriteLine);
+            List<QualityRow> rows = QualityBenchmark.Compare(layerCount, timingRuns, warmUpMilliseconds: layerCount > 0 ? 0 : 300, stderr.WriteLine);
             QualityConfig migrated = QualityBenchmark.Configs[0] with { Layers = layerCount > 0 ? layerCount : QualityBenchmark.Configs[0].Layers };
             List<MigrationRow> migration = QualityBenchmark.Migrate(migrated, stepCount, stderr.WriteLine);
             string report = Markdown(rows, migrated, stepCount, migration);
@@ -71,7 +71,8 @@ internal static class QualityCommand
         sb.AppendLine();
         sb.AppendLine("Excess = max GPU load / bound − 1, per layer (mean and worst layer); the bound is `LB_hier` for hierarchical");
         sb.AppendLine("plans, `LB` for global ones. Balancedness is Σ mean / Σ max over layers; *next* scores the plan on the next window");
-        sb.AppendLine("of a drifting series. Time is the median of the timed calls, one thread.");
+        sb.AppendLine("of a drifting series. Time is the median of the timed calls, one thread, after 300 ms of warm-up (the");
+        sb.AppendLine("README's BenchmarkDotNet table is the careful measurement).");
         sb.AppendLine();
         sb.AppendLine("| model | cluster | slots/GPU | loads | bound | reference excess | refined excess | removed | balancedness | dup/layer | next window | time ms (×) |");
         sb.AppendLine("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: |");

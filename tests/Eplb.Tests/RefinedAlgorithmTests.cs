@@ -123,6 +123,26 @@ public class RefinedAlgorithmTests
     }
 
     [Fact]
+    public void ReadmeSnippet_RunsAsWritten()
+    {
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 58, 256, 7, 8, drift: 0.1);
+        float[,] weight = series[1];
+        int[] inForce = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[0], 288, 8, 4, 32).PhysicalToLogical);
+        float[] layerLoads = [.. Enumerable.Range(0, 256).Select(e => weight[0, e])];
+
+        // The README's lines:
+        RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(weight, 288, 8, 4, 32,
+            new RebalanceOptions { Algorithm = RebalanceAlgorithm.Refined });
+        double locality = LoadBounds.HierarchicalLowerBound(layerLoads, 288, 8, 4, 32) / LoadBounds.LowerBound(layerLoads, 288, 32);
+        RelabelledPlan next = BudgetedRebalance.RebalanceExperts(weight, inForce, 288, 8, 4, 32, maxCopiesPerLayer: 64);
+
+        plan.Policy.Should().Be(RebalancePolicy.Hierarchical);
+        PlacementDiagnostics.Analyze(weight, plan).Balancedness.Should().BeGreaterThan(PlacementDiagnostics.Analyze(weight, ExpertLoadBalancer.RebalanceExperts(weight, 288, 8, 4, 32)).Balancedness);
+        locality.Should().BeGreaterThanOrEqualTo(1.0);
+        next.Migration.Copies.Should().BeInRange(1, 64 * 58);
+    }
+
+    [Fact]
     public void Algorithm_Undefined_Throws()
     {
         Action act = () => _ = new RebalanceOptions { Algorithm = (RebalanceAlgorithm)7 };
