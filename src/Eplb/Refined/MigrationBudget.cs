@@ -24,6 +24,7 @@ internal sealed class MigrationBudget
         Remaining = budget;
     }
 
+    /// <summary>Takes a move's copies from the budget; a negative cost (replicas back where they were) gives copies back.</summary>
     public void Spend(int copies) => Remaining -= copies;
 
     /// <summary>Swapping slots <paramref name="x"/> and <paramref name="y"/>: each GPU receives the other's expert.</summary>

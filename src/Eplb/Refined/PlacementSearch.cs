@@ -30,7 +30,7 @@ internal static class PlacementSearch
     /// <param name="costs">For budgeted migration, the copies each move takes and the budget left; null when moves are free.</param>
     public static double Improve(ScopePlan plan, SearchBuffers buffers, int gpusPerNode, MigrationBudget? costs = null)
     {
-        int gpus = plan.Gpus, perGpu = plan.SlotsPerGpu, slots = plan.Slots;
+        int perGpu = plan.SlotsPerGpu, slots = plan.Slots;
         int[] slotExpert = plan.SlotExpert;
         double[] loads = plan.Loads;
 
@@ -76,7 +76,7 @@ internal static class PlacementSearch
             for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
             {
                 int b = slotExpert[x];
-                if (plan.Counts[b] >= gpus)
+                if (plan.Counts[b] >= gpusPerNode)
                 {
                     continue;
                 }
@@ -178,6 +178,7 @@ internal static class PlacementSearch
     {
         private Move _free;
         private Move _paid;
+        private int _freeCost;
         private double _freeLoad = bound;
         private double _paidLoad = bound;
         private int _paidCost = int.MaxValue;
@@ -193,7 +194,7 @@ internal static class PlacementSearch
             {
                 if (load < _freeLoad)
                 {
-                    (_free, _freeLoad) = (move, load);
+                    (_free, _freeLoad, _freeCost) = (move, load, cost);
                 }
             }
             else if (cost <= Affordable && (load < _paidLoad || (load == _paidLoad && cost < _paidCost)))
@@ -202,9 +203,10 @@ internal static class PlacementSearch
             }
         }
 
+        /// <summary>The move to make and its cost: negative when it brings replicas back to where they were.</summary>
         public readonly bool TryTake(out Move move, out int cost)
         {
-            (move, cost) = _free.Found ? (_free, 0) : (_paid, _paid.Found ? _paidCost : 0);
+            (move, cost) = _free.Found ? (_free, _freeCost) : (_paid, _paid.Found ? _paidCost : 0);
             return move.Found;
         }
     }
