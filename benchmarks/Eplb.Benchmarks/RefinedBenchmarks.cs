@@ -29,10 +29,7 @@ public class RefinedBenchmarks
         Buffer.BlockCopy(series[1], 0, _next, 0, _next.Length * sizeof(float));
         RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(series[0], W.Replicas, W.Groups, W.Nodes, W.Gpus);
         _inForce = new int[W.Layers * W.Replicas];
-        for (int l = 0; l < W.Layers; l++)
-        {
-            inForce.GetPhysicalToLogical(l).CopyTo(_inForce.AsSpan(l * W.Replicas));
-        }
+        inForce.PhysicalToLogical.FlattenTo(_inForce);
     }
 
     [Benchmark(Baseline = true)]

@@ -92,7 +92,7 @@ internal static class LoopChart
     }
 
     private static void Text(StringBuilder sb, double x, double y, int size, string color, string text, bool bold = false, string anchor = "start") =>
-        sb.Append(Inv($"<text x=\"{x:0.#}\" y=\"{y:0.#}\" font-size=\"{size}\" fill=\"{color}\" text-anchor=\"{anchor}\"{(bold ? " font-weight=\"bold\"" : "")}>{SecurityElement.Escape(text)}</text>\n"));
+        SvgText.Append(sb, x, y, size, color, text, bold, anchor);
 
     private static string Compact(int value) => value >= 10_000 ? Inv($"{value / 1000.0:0.#}k") : Inv($"{value}");
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security;
 using System.Text;
 
 namespace Eplb.Cli;
@@ -119,7 +118,7 @@ internal static class QualityChart
     }
 
     private static void Text(StringBuilder sb, double x, double y, int size, string color, string text, bool bold = false, string anchor = "start") =>
-        sb.Append(Inv($"<text x=\"{x:0.#}\" y=\"{y:0.#}\" font-size=\"{size}\" fill=\"{color}\" text-anchor=\"{anchor}\"{(bold ? " font-weight=\"bold\"" : "")}>{SecurityElement.Escape(text)}</text>\n"));
+        SvgText.Append(sb, x, y, size, color, text, bold, anchor);
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -23,16 +23,13 @@ public static class LoadBounds
         ThrowHelper.ThrowIfEmpty(weight.Length, nameof(weight));
         RebalanceShape.Validate(1, weight.Length, numReplicas, 1, 1, numGpus);
         ThrowHelper.ThrowIfInvalidLoads(weight, weight.Length, nameof(weight));
-        var loads = new double[weight.Length];
         double total = 0;
-        for (int e = 0; e < loads.Length; e++)
+        foreach (float load in weight)
         {
-            loads[e] = weight[e];
-            total += weight[e];
+            total += load;
         }
 
-        double largestShare = ReplicaCounts.LeastLargestShare(loads, numReplicas, new int[loads.Length], new int[loads.Length]);
-        return Math.Max(total / numGpus, largestShare);
+        return Math.Max(total / numGpus, ReplicaCounts.LeastLargestShare(weight, numReplicas));
     }
 
     /// <summary>

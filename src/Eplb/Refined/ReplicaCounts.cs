@@ -60,6 +60,18 @@ internal static class ReplicaCounts
     public static double LeastLargestShare(ReadOnlySpan<double> weight, int slots, Span<int> counts, Span<int> heap) =>
         Greedy(weight, slots, int.MaxValue, counts, heap);
 
+    /// <summary><c>m*</c> of float loads (as users pass them), for the bounds and diagnostics; allocates its scratch.</summary>
+    public static double LeastLargestShare(ReadOnlySpan<float> weight, int slots)
+    {
+        var loads = new double[weight.Length];
+        for (int e = 0; e < loads.Length; e++)
+        {
+            loads[e] = weight[e];
+        }
+
+        return LeastLargestShare(loads, slots, new int[loads.Length], new int[loads.Length]);
+    }
+
     // A max-heap on (share, then the lower id): the order is total, so the counts are the same on every machine.
     private static bool Before(ReadOnlySpan<double> weight, ReadOnlySpan<int> counts, int a, int b)
     {

@@ -111,29 +111,6 @@ public sealed class LayerDiagnostics
             total += gpuLoads[g];
         }
 
-        return new LayerDiagnostics(layer, gpuLoads, nodeLoads, counts, availableGpus, total, LeastLargestShare(weight, usedSlots), duplicates);
-    }
-
-    // m*: give every expert one slot, then each further slot to the largest load per replica; the greedy is optimal
-    // for the largest share.
-    private static double LeastLargestShare(ReadOnlySpan<float> weight, int slots)
-    {
-        var counts = new int[weight.Length];
-        var queue = new PriorityQueue<int, double>(weight.Length);
-        for (int e = 0; e < weight.Length; e++)
-        {
-            counts[e] = 1;
-            queue.Enqueue(e, -weight[e]);
-        }
-
-        for (int s = weight.Length; s < slots; s++)
-        {
-            int e = queue.Dequeue();
-            counts[e]++;
-            queue.Enqueue(e, -weight[e] / (double)counts[e]);
-        }
-
-        queue.TryPeek(out _, out double largest);
-        return -largest;
+        return new LayerDiagnostics(layer, gpuLoads, nodeLoads, counts, availableGpus, total, global::Eplb.ReplicaCounts.LeastLargestShare(weight, usedSlots), duplicates);
     }
 }
