@@ -143,6 +143,50 @@ public class RefinedAlgorithmTests
     }
 
     [Fact]
+    public void RebalanceExperts_RefinedWithUnavailableGpus_NeverUsesThemNorDoesWorse()
+    {
+        float[,] weight = ExpertLoadGenerator.Generate(6, 64, 4);
+        int[] down = [3, 9];
+        RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(weight, 96, 4, 2, 16, new RebalanceOptions { UnavailableGpus = down });
+        RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(weight, 96, 4, 2, 16, new RebalanceOptions { UnavailableGpus = down, Algorithm = RebalanceAlgorithm.Refined });
+
+        PlacementDiagnostics before = PlacementDiagnostics.Analyze(weight, reference), after = PlacementDiagnostics.Analyze(weight, refined);
+        for (int l = 0; l < 6; l++)
+        {
+            ReadOnlySpan<int> row = refined.GetPhysicalToLogical(l);
+            foreach (int gpu in down)
+            {
+                row.Slice(gpu * 6, 6).ToArray().Should().OnlyContain(e => e == -1);
+            }
+
+            after.Layers[l].MaxGpuLoad.Should().BeLessThanOrEqualTo(before.Layers[l].MaxGpuLoad);
+        }
+    }
+
+    // A plan is a function of its inputs and options only: CI runs this again with AVX-512 off, AVX2 off and 256-bit
+    // vectors preferred, and the refined plans for these loads must come out the same, element for element. The
+    // fingerprint (FNV-1a over every phy2log) was taken when the algorithm last changed; changing the algorithm on
+    // purpose updates it.
+    [Fact]
+    public void RebalanceExperts_Refined_SameFingerprintOnEveryInstructionSet()
+    {
+        float[,] weight = ExpertLoadGenerator.Generate(8, 256, 21, 8, groupCorrelation: true);
+        ulong fingerprint = 14695981039346656037;
+        foreach ((int replicas, int nodes, int gpus) in new[] { (288, 4, 32), (320, 8, 64), (288, 18, 144), (96 * 3, 1, 96) })
+        {
+            RebalancePlan plan = ExpertLoadBalancer.RebalanceExperts(weight, replicas, 8, nodes, gpus, Refined);
+            foreach (int e in PlanAssertions.ToArray(plan.PhysicalToLogical))
+            {
+                fingerprint = (fingerprint ^ (uint)e) * 1099511628211;
+            }
+        }
+
+        fingerprint.Should().Be(ExpectedFingerprint);
+    }
+
+    private const ulong ExpectedFingerprint = 18164569252984402564;
+
+    [Fact]
     public void Algorithm_Undefined_Throws()
     {
         Action act = () => _ = new RebalanceOptions { Algorithm = (RebalanceAlgorithm)7 };
