@@ -187,6 +187,29 @@ public class RefinedAlgorithmTests
     private const ulong ExpectedFingerprint = 18164569252984402564;
 
     [Fact]
+    public void RebalanceExperts_SixteenGroupsOnFourNodes_LocalSearchKeepsGroupsWholeAndNeverDoesWorse()
+    {
+        // 16 groups on 4 nodes have 2,627,625 assignments: beyond the exhaustive limit, so the local search assigns them.
+        GroupAssignment.AssignmentCount(16, 4).Should().BeGreaterThan(GroupAssignment.MaxExhaustive);
+        var random = new Random(5);
+        for (int i = 0; i < 20; i++)
+        {
+            var c = new RandomCase(RandomCases.Loads(random, 2, 64), 96, 16, 4, 16);
+            RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(c.Weights, 96, 16, 4, 16);
+            RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(c.Weights, 96, 16, 4, 16, Refined);
+
+            PropertyTests.AssertInvariants(refined, c);
+            PlacementDiagnostics before = PlacementDiagnostics.Analyze(c.Weights, reference), after = PlacementDiagnostics.Analyze(c.Weights, refined);
+            for (int l = 0; l < 2; l++)
+            {
+                after.Layers[l].MaxGpuLoad.Should().BeLessThanOrEqualTo(before.Layers[l].MaxGpuLoad);
+                float[] row = [.. Enumerable.Range(0, 64).Select(e => c.Weights[l, e])];
+                LoadBounds.HierarchicalLowerBound(row, 96, 16, 4, 16).Should().BeGreaterThanOrEqualTo(LoadBounds.LowerBound(row, 96, 16) * (1 - 1e-12));
+            }
+        }
+    }
+
+    [Fact]
     public void Algorithm_Undefined_Throws()
     {
         Action act = () => _ = new RebalanceOptions { Algorithm = (RebalanceAlgorithm)7 };
