@@ -96,7 +96,7 @@ public class AssignmentSolverTests
     private static int Total(int[,] weights, int[] permutation) => Enumerable.Range(0, permutation.Length).Sum(r => weights[r, permutation[r]]);
 
     // The textbook O(n^3) Hungarian method on the dense matrix (minimising -weight), as an independent oracle.
-    private static int DenseHungarianTotal(int[,] weights)
+    internal static int DenseHungarianTotal(int[,] weights)
     {
         int n = weights.GetLength(0);
         var u = new long[n + 1];

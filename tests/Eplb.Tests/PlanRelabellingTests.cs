@@ -95,6 +95,40 @@ public class PlanRelabellingTests
     }
 
     [Fact]
+    public void Relabel_TwoSlotsPerGpuGlobal_IsOptimalAgainstBruteForceAndTheDenseHungarian()
+    {
+        // The identical-pairs-then-matching path (TwoSlotRelabelling): small clusters against every permutation,
+        // larger ones against the textbook Hungarian method on the dense overlap matrix; many ties and duplicates.
+        var random = new Random(23);
+        for (int i = 0; i < 400; i++)
+        {
+            int gpus = i < 200 ? random.Next(1, 7) : random.Next(7, 60), experts = random.Next(1, (2 * gpus) + 1);
+            float[,] before = RandomCases.Loads(random, 2, experts), after = RandomCases.Loads(random, 2, experts);
+            RebalancePlan inForce = ExpertLoadBalancer.RebalanceExperts(before, 2 * gpus, 1, 1, gpus);
+            RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(after, 2 * gpus, 1, 1, gpus);
+            int[] old = PlanAssertions.ToArray(inForce.PhysicalToLogical);
+            if (random.Next(4) == 0)
+            {
+                // A plan in force made elsewhere: another plan for the new loads, GPUs shuffled, so identical pairs abound.
+                int[] order = [.. Enumerable.Range(0, gpus).OrderBy(_ => random.Next())];
+                for (int l = 0; l < 2; l++)
+                {
+                    for (int g = 0; g < gpus; g++)
+                    {
+                        fresh.GetPhysicalToLogical(l).Slice(2 * g, 2).CopyTo(old.AsSpan((l * 2 * gpus) + (2 * order[g]), 2));
+                    }
+                }
+            }
+
+            RelabelledPlan relabelled = PlanRelabelling.Relabel(fresh, old);
+
+            int expected = gpus <= 6 ? BruteForceCopies(fresh, old) : DenseOptimalCopies(fresh, old);
+            relabelled.Migration.Copies.Should().Be(expected, $"{gpus} GPUs, {experts} experts");
+            AssertSameLoadsUpToLabels(fresh, relabelled.Plan);
+        }
+    }
+
+    [Fact]
     public void Moves_ReadFromManyThreadsAtOnce_AreOneList()
     {
         float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 8, 64, seed: 4, numGroups: 8, groupCorrelation: true);
@@ -263,6 +297,31 @@ public class PlanRelabellingTests
     }
 
     // The fewest copies over every relabelling the policy allows.
+    // Σ distinct experts per GPU less the best total overlap, by the dense Hungarian method over every GPU pair.
+    private static int DenseOptimalCopies(RebalancePlan fresh, int[] old)
+    {
+        int gpus = fresh.NumGpus, perGpu = fresh.NumPhysicalExperts / gpus, total = 0;
+        for (int l = 0; l < fresh.NumLayers; l++)
+        {
+            int[] next = fresh.GetPhysicalToLogical(l).ToArray(), had = old.AsSpan(l * fresh.NumPhysicalExperts, fresh.NumPhysicalExperts).ToArray();
+            var overlap = new int[gpus, gpus];
+            int distinct = 0;
+            for (int g = 0; g < gpus; g++)
+            {
+                int[] experts = [.. next[(g * perGpu)..((g + 1) * perGpu)].Distinct()];
+                distinct += experts.Length;
+                for (int h = 0; h < gpus; h++)
+                {
+                    overlap[g, h] = experts.Count(e => had.AsSpan(h * perGpu, perGpu).Contains(e));
+                }
+            }
+
+            total += distinct - AssignmentSolverTests.DenseHungarianTotal(overlap);
+        }
+
+        return total;
+    }
+
     private static int BruteForceCopies(RebalancePlan fresh, int[] old)
     {
         int gpus = fresh.NumGpus, nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1, perNode = gpus / nodes;

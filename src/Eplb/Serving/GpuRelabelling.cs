@@ -18,6 +18,7 @@ internal sealed class GpuRelabelling
     private readonly NodePairRelabelling _nodePairs = new();
     private readonly NodeLookup _lookup = new();
     private readonly ExpertHolders _holders = new();
+    private readonly TwoSlotRelabelling _twoSlots = new();
 
     /// <summary>
     /// The bytes of the scratch that grows with the edges (GPUs sharing experts) rather than with the GPUs, experts or
@@ -62,6 +63,11 @@ internal sealed class GpuRelabelling
         if (perGpu == 1 && nodes == 1)
         {
             return SolveOneSlotPerGpu(next, old, experts, position);
+        }
+
+        if (TwoSlotRelabelling.Takes(perGpu, nodes, available, gpus))
+        {
+            return _twoSlots.Solve(next, old, experts, position);
         }
 
         ExpertHolders inForce = _holders;
