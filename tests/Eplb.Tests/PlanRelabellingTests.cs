@@ -128,6 +128,54 @@ public class PlanRelabellingTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void SlotMatching_EveryGpuOfTwoOrThreeSlots_FollowsTheRules(int perGpu)
+    {
+        // Every pair of GPUs over experts -1 (unavailable) to 2: a replica keeps the lowest old slot holding its expert
+        // that no earlier replica kept; the others take the slots left in order; a copy is an expert the GPU lacks.
+        int[] values = [-1, 0, 1, 2];
+        int combinations = (int)Math.Pow(values.Length, perGpu);
+        var matching = new SlotMatching();
+        for (int a = 0; a < combinations; a++)
+        {
+            for (int b = 0; b < combinations; b++)
+            {
+                int[] had = Digits(a, perGpu, values), gets = Digits(b, perGpu, values);
+                var slotOf = new int[perGpu];
+
+                int copies = matching.Match(gets, had, [0], 3, slotOf);
+
+                var kept = new bool[perGpu];
+                var expected = new int[perGpu];
+                Array.Fill(expected, -1);
+                for (int s = 0; s < perGpu; s++)
+                {
+                    int keep = gets[s] < 0 ? -1 : Enumerable.Range(0, perGpu).FirstOrDefault(k => had[k] == gets[s] && !kept[k], -1);
+                    if (keep >= 0)
+                    {
+                        (expected[s], kept[keep]) = (keep, true);
+                    }
+                }
+
+                for (int s = 0; s < perGpu; s++)
+                {
+                    if (expected[s] < 0)
+                    {
+                        int free = Array.IndexOf(kept, false);
+                        (expected[s], kept[free]) = (free, true);
+                    }
+                }
+
+                slotOf.Should().Equal(expected, $"had [{string.Join(",", had)}], gets [{string.Join(",", gets)}]");
+                copies.Should().Be(gets.Where(e => e >= 0).Distinct().Count(e => !had.Contains(e)));
+            }
+        }
+
+        static int[] Digits(int n, int count, int[] values) => [.. Enumerable.Range(0, count).Select(i => values[n / (int)Math.Pow(values.Length, i) % values.Length])];
+    }
+
     [Fact]
     public void Moves_ReadFromManyThreadsAtOnce_AreOneList()
     {

@@ -12,8 +12,8 @@ namespace Eplb;
 /// <remarks>
 /// A replica whose expert the GPU holds in several slots keeps the lowest slot not kept by an earlier replica. GPUs of
 /// up to 16 slots — every DeepSeek-V3 configuration — are matched with their slots in one vector
-/// (<see cref="MatchSmallGpu"/>); larger ones through per-expert slot lists (<see cref="MatchLargeGpu"/>). Both give
-/// the same result.
+/// (<see cref="MatchSmallGpu"/>), two-slot GPUs by the rules spelled out (<see cref="MatchTwoSlotGpu"/>), larger ones
+/// through per-expert slot lists (<see cref="MatchLargeGpu"/>). All give the same result.
 /// </remarks>
 internal sealed class SlotMatching
 {
@@ -71,6 +71,10 @@ internal sealed class SlotMatching
                 slots[0] = target;
                 copies += gets[0] >= 0 && gets[0] != had[0] ? 1 : 0;
             }
+            else if (perGpu == 2)
+            {
+                copies += MatchTwoSlotGpu(had, gets, slots, target);
+            }
             else
             {
                 copies += perGpu <= SmallGpuSlots
@@ -80,6 +84,23 @@ internal sealed class SlotMatching
         }
 
         return copies;
+    }
+
+    /// <summary>
+    /// One GPU of two slots (EP144 decode), the same rules spelled out: a replica keeps the lower old slot holding its
+    /// expert that the first replica did not keep; a replica keeping none takes the slot left (both waiting: in order).
+    /// </summary>
+    private static int MatchTwoSlotGpu(ReadOnlySpan<int> had, ReadOnlySpan<int> gets, Span<int> slots, int target)
+    {
+        int first = gets[0], second = gets[1], had0 = had[0], had1 = had[1];
+        int keep0 = first < 0 ? -1 : had0 == first ? 0 : had1 == first ? 1 : -1;
+        int keep1 = second < 0 ? -1 : had0 == second && keep0 != 0 ? 0 : had1 == second && keep0 != 1 ? 1 : -1;
+        keep0 = keep0 >= 0 ? keep0 : keep1 == 0 ? 1 : 0;
+        keep1 = keep1 >= 0 ? keep1 : keep0 == 0 ? 1 : 0;
+        slots[0] = target + keep0;
+        slots[1] = target + keep1;
+        int copies = first >= 0 && had0 != first && had1 != first ? 1 : 0;
+        return copies + (second >= 0 && second != first && had0 != second && had1 != second ? 1 : 0);
     }
 
     /// <summary>
