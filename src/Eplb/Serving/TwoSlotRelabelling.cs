@@ -135,22 +135,33 @@ internal sealed class TwoSlotRelabelling
 
     private void TakeFreeNeighbour(ReadOnlySpan<int> next, int g)
     {
+        int h = FreeNeighbour(next, g);
+        if (h >= 0)
+        {
+            (_newOf[h], _oldOf[g]) = (g, h);
+        }
+    }
+
+    // The first old GPU sharing an expert with new GPU `g` that nothing is paired with yet, or -1.
+    private int FreeNeighbour(ReadOnlySpan<int> next, int g)
+    {
         for (int k = 0; k < 2; k++)
         {
             for (int s = _firstSlot[next[(2 * g) + k]]; s >= 0; s = _nextSlot[s])
             {
-                int h = s >> 1;
-                if (_newOf[h] < 0)
+                if (_newOf[s >> 1] < 0)
                 {
-                    (_newOf[h], _oldOf[g]) = (g, h);
-                    return;
+                    return s >> 1;
                 }
             }
         }
+
+        return -1;
     }
 
     // Depth-first search for an augmenting path from new GPU `root`: new GPUs on a stack, each with the position of the
-    // next neighbour to try (expert k, holder slot s); a free old GPU ends the path, which is then flipped back to the root.
+    // next neighbour to try (expert k, holder slot s). Each GPU entered first looks for a free neighbour among all of
+    // its own (a look-ahead, which keeps paths short); a free old GPU ends the path, which is flipped back to the root.
     // A search that fails marks what it reached as dead: from there no alternating path leads to a free GPU, and no
     // later augmentation changes that (it could not pass through), so each dead region is explored once.
     private void Augment(ReadOnlySpan<int> next, int root)
@@ -160,7 +171,8 @@ internal sealed class TwoSlotRelabelling
         _reached[reached++] = root;
         _stack[0] = root;
         _neighbour[0] = Encode(0, _firstSlot[next[2 * root]]);
-        while (depth >= 0)
+        int free = FreeNeighbour(next, root);
+        while (free < 0 && depth >= 0)
         {
             int g = _stack[depth];
             if (!NextNeighbour(next, g, ref _neighbour[depth], out int h))
@@ -170,26 +182,27 @@ internal sealed class TwoSlotRelabelling
             }
 
             int owner = _newOf[h];
-            if (owner < 0)
-            {
-                // Flip the path: each new GPU on the stack takes the old GPU its search step reached.
-                for (int d = depth; d >= 0; d--)
-                {
-                    int gpu = _stack[d], previous = _oldOf[gpu];
-                    (_newOf[h], _oldOf[gpu]) = (gpu, h);
-                    h = previous;
-                }
-
-                return;
-            }
-
             if (_visited[owner] != search && _visited[owner] != Fixed)
             {
                 _visited[owner] = search;
                 _reached[reached++] = owner;
                 _stack[++depth] = owner;
                 _neighbour[depth] = Encode(0, _firstSlot[next[2 * owner]]);
+                free = FreeNeighbour(next, owner);
             }
+        }
+
+        if (free >= 0)
+        {
+            // Flip the path: each new GPU on the stack takes the old GPU its search step reached, the last the free one.
+            for (int d = depth, h = free; d >= 0; d--)
+            {
+                int gpu = _stack[d], previous = _oldOf[gpu];
+                (_newOf[h], _oldOf[gpu]) = (gpu, h);
+                h = previous;
+            }
+
+            return;
         }
 
         foreach (int gpu in _reached.AsSpan(0, reached))
