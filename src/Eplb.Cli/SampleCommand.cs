@@ -60,6 +60,7 @@ internal static class SampleCommand
               eplb generate --layers 58 --experts 256 --output loads.npy
               eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32
               eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --svg plan.svg --layers 0-3
+              eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --algorithm refined
               eplb simulate --replicas 288 --groups 8 --nodes 4 --gpus 32 --chart loop.svg
               eplb --help
             """));
