@@ -209,6 +209,26 @@ public class RefinedAlgorithmTests
         }
     }
 
+    [Theory]
+    [InlineData(4, 65536, 1, 1, 4096)]       // four experts for 65,536 slots: counts far beyond the GPUs, duplicates everywhere
+    [InlineData(64, 1 << 20, 1, 1, 65536)]   // 16,384 replicas per expert: hand-overs would touch long lists
+    [InlineData(2048, 4096, 2048, 2, 2)]     // 2,048 groups: the local search of groups to nodes, within its work bound
+    public void RebalanceExperts_RefinedAtExtremeShapes_StaysBoundedAndNeverWorse(int experts, int replicas, int groups, int nodes, int gpus)
+    {
+        var random = new Random(experts);
+        var weight = new float[1, experts];
+        for (int e = 0; e < experts; e++)
+        {
+            weight[0, e] = random.Next(0, 1000);
+        }
+
+        RebalancePlan reference = ExpertLoadBalancer.RebalanceExperts(weight, replicas, groups, nodes, gpus);
+        RebalancePlan refined = ExpertLoadBalancer.RebalanceExperts(weight, replicas, groups, nodes, gpus, Refined);
+
+        PropertyTests.AssertInvariants(refined, new RandomCase(weight, replicas, groups, nodes, gpus));
+        PlacementDiagnostics.Analyze(weight, refined).Layers[0].MaxGpuLoad.Should().BeLessThanOrEqualTo(PlacementDiagnostics.Analyze(weight, reference).Layers[0].MaxGpuLoad);
+    }
+
     [Fact]
     public void Algorithm_Undefined_Throws()
     {

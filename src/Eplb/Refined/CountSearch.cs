@@ -27,6 +27,9 @@ internal static class CountSearch
     /// <summary>The most moves kept.</summary>
     public const int MaxRounds = 16;
 
+    // The most steps of folding (slots and experts per candidate): no scope's search runs long.
+    private const long MaxWork = 50_000_000;
+
     /// <summary>Improves <paramref name="plan"/>'s counts in place; returns whether any changed.</summary>
     public static bool Improve(ScopePlan plan, CountSearchBuffers buffers)
     {
@@ -41,7 +44,8 @@ internal static class CountSearch
         Fold current = Evaluate(plan, order, buffers.Loads);
         Span<int> receivers = buffers.Receivers, donors = buffers.Donors;
         bool changed = false;
-        for (int round = 0; round < MaxRounds; round++)
+        long roundCost = (long)Candidates * Candidates * (plan.Slots + n);
+        for (int round = 0; round < MaxRounds && (round + 1) * roundCost <= MaxWork; round++)
         {
             int receiverCount = Select(plan, receivers, receiver: true);
             int donorCount = Select(plan, donors, receiver: false);

@@ -16,6 +16,9 @@ internal sealed class GroupAssignment
     /// <summary>The most assignments enumerated; beyond, local search.</summary>
     public const long MaxExhaustive = 20_000;
 
+    /// <summary>The most work (loads merged into node bounds) the local search does per layer: tens of milliseconds.</summary>
+    private const long MaxSearchWork = 10_000_000;
+
     /// <summary>Groups up to which each node's bound is remembered per subset (a bitmask of groups).</summary>
     private const int MaxRemembered = 16;
 
@@ -255,7 +258,8 @@ internal sealed class GroupAssignment
         }
     }
 
-    // Heaviest group first onto the node with the least total that has room, then swaps off the busiest node.
+    // Heaviest group first onto the node with the least total that has room (a heap of nodes), then swaps off the
+    // busiest node while they lower it, within a fixed amount of work (MaxSearchWork) so that no size can run long.
     private void SearchLocally(ReadOnlySpan<float> weight)
     {
         int perNode = _groups / _nodes;
@@ -273,19 +277,21 @@ internal sealed class GroupAssignment
         }
 
         Array.Sort(order, (a, b) => groupTotals[b] != groupTotals[a] ? groupTotals[b].CompareTo(groupTotals[a]) : a.CompareTo(b));
+        var lightest = new PriorityQueue<int, (double Total, int Node)>(_nodes);
+        for (int node = 0; node < _nodes; node++)
+        {
+            lightest.Enqueue(node, (0, node));
+        }
+
         foreach (int group in order)
         {
-            int lightest = -1;
-            for (int node = 0; node < _nodes; node++)
+            int node = lightest.Dequeue();
+            NodeGroups[(node * perNode) + filled[node]++] = group;
+            nodeTotals[node] += groupTotals[group];
+            if (filled[node] < perNode)
             {
-                if (filled[node] < perNode && (lightest < 0 || nodeTotals[node] < nodeTotals[lightest]))
-                {
-                    lightest = node;
-                }
+                lightest.Enqueue(node, (nodeTotals[node], node));
             }
-
-            NodeGroups[(lightest * perNode) + filled[lightest]++] = group;
-            nodeTotals[lightest] += groupTotals[group];
         }
 
         for (int node = 0; node < _nodes; node++)
@@ -293,7 +299,9 @@ internal sealed class GroupAssignment
             _bounds[node] = NodeBound(weight, NodeGroups.AsSpan(node * perNode, perNode));
         }
 
-        for (int round = 0; round < 4 * _groups; round++)
+        // A node's bound merges its groups' heaviest loads and runs the greedy over its extra slots.
+        long work = 0, boundCost = ((long)perNode * _heaviest) + _slotsPerNode - ((long)perNode * _groupSize);
+        for (int round = 0; round < 4 * _groups && work < MaxSearchWork; round++)
         {
             int busiest = 0;
             for (int node = 1; node < _nodes; node++)
@@ -304,9 +312,9 @@ internal sealed class GroupAssignment
             double bestPair = _bounds[busiest];
             int bestI = -1, bestJ = -1;
             double bestOther = 0, bestBusiest = 0;
-            for (int i = busiest * perNode; i < (busiest + 1) * perNode; i++)
+            for (int i = busiest * perNode; i < (busiest + 1) * perNode && work < MaxSearchWork; i++)
             {
-                for (int j = 0; j < _groups; j++)
+                for (int j = 0; j < _groups && work < MaxSearchWork; j++)
                 {
                     int other = j / perNode;
                     if (other == busiest)
@@ -314,6 +322,7 @@ internal sealed class GroupAssignment
                         continue;
                     }
 
+                    work += 2 * boundCost;
                     (NodeGroups[i], NodeGroups[j]) = (NodeGroups[j], NodeGroups[i]);
                     double a = NodeBound(weight, NodeGroups.AsSpan(busiest * perNode, perNode));
                     double b = NodeBound(weight, NodeGroups.AsSpan(other * perNode, perNode));

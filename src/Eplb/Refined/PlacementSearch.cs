@@ -23,6 +23,9 @@ internal static class PlacementSearch
     // A move must lower what it touches by more than rounding could: progress is real, and the search cannot cycle.
     private const double Progress = 1e-12;
 
+    // The steps a scope's search may take (rounds, or scans for a duplicate's swap): about a few milliseconds' worth.
+    private const long MaxWork = 4_000_000;
+
     /// <summary>Improves <paramref name="plan"/> in place (its loads current on return) and returns its busiest load.</summary>
     /// <param name="plan">The placement.</param>
     /// <param name="buffers">Scratch.</param>
@@ -35,7 +38,7 @@ internal static class PlacementSearch
         double[] loads = plan.Loads;
 
         // Each round costs about slotsPerGpu × slots steps: the budget keeps a scope to a few million steps.
-        long maxRounds = Math.Max(16, 4_000_000L / Math.Max(1L, (long)perGpu * slots));
+        long maxRounds = Math.Max(1, MaxWork / Math.Max(1L, (long)perGpu * slots));
         double max = costs is null ? RemoveDuplicates(plan) : plan.ComputeLoads();
         for (long round = 0; round < maxRounds && perGpu > 1; round++)
         {
@@ -72,8 +75,10 @@ internal static class PlacementSearch
             }
 
             // Hand-overs: a replica of a (count ≥ 2) on h of g's node, not g, becomes one of b, which g holds and h does not.
+            // Judging one touches every replica of a and b: the round stops judging once that adds up to MaxWork.
             ReadOnlySpan<int> spare = buffers.SpareSlots;
-            for (int x = g * perGpu; x < (g + 1) * perGpu; x++)
+            long judged = 0;
+            for (int x = g * perGpu; x < (g + 1) * perGpu && judged < MaxWork; x++)
             {
                 int b = slotExpert[x];
                 if (plan.Counts[b] >= gpusPerNode)
@@ -84,8 +89,10 @@ internal static class PlacementSearch
                 double newShareB = plan.Weight[b] / (plan.Counts[b] + 1), relief = share[x] - newShareB;
                 foreach (int y in spare)
                 {
+                    // A donor with more replicas than GPUs (only where experts are too few for the slots) would make
+                    // the touched loads a long list; such experts give up none.
                     int a = slotExpert[y], h = y / perGpu;
-                    if (a == b || h == g || y < nodeFirst || y >= nodeEnd || max - relief >= choice.Bound)
+                    if (a == b || h == g || y < nodeFirst || y >= nodeEnd || max - relief >= choice.Bound || plan.Counts[a] > gpusPerNode)
                     {
                         continue;
                     }
@@ -102,6 +109,11 @@ internal static class PlacementSearch
                     if (cost <= choice.Affordable)
                     {
                         choice.Consider(buffers.LoadsAfterHandOver(plan, a, b, y, newShareB), new Move(x, y, handOver: true), cost);
+                        judged += plan.Counts[a] + plan.Counts[b];
+                        if (judged >= MaxWork)
+                        {
+                            break;
+                        }
                     }
                 }
             }
@@ -130,14 +142,16 @@ internal static class PlacementSearch
         return max;
     }
 
-    // A packing leaves a duplicate only when, at the end, fewer GPUs than an expert's replicas had room; each is
-    // swapped with the replica elsewhere that keeps the two GPUs lightest, if that keeps the busiest GPU's load.
+    // A packing leaves a duplicate only when, at the end, fewer GPUs than an expert's replicas had room (or when the
+    // experts cannot fill the slots otherwise); each is swapped with the replica elsewhere that keeps the two GPUs
+    // lightest, if that keeps the busiest GPU's load — within the same bound on work as the search.
     private static double RemoveDuplicates(ScopePlan plan)
     {
         double max = plan.ComputeLoads();
         int perGpu = plan.SlotsPerGpu, slots = plan.Slots;
         int[] slotExpert = plan.SlotExpert;
-        for (int x = 0; x < slots; x++)
+        long work = 0;
+        for (int x = 0; x < slots && work < MaxWork; x++)
         {
             int g = x / perGpu, e = slotExpert[x];
             if (!slotExpert.AsSpan(g * perGpu, x - (g * perGpu)).Contains(e))
@@ -147,6 +161,7 @@ internal static class PlacementSearch
 
             int bestY = -1;
             double bestLoad = double.PositiveInfinity, shareE = plan.Share(e);
+            work += (long)slots * perGpu;
             for (int y = 0; y < slots; y++)
             {
                 int h = y / perGpu, f = slotExpert[y];
