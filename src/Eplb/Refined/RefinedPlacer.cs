@@ -3,7 +3,7 @@ namespace Eplb;
 /// <summary>
 /// The refined placer (<see cref="RebalanceAlgorithm.Refined"/>): per layer, groups to nodes by their achievable
 /// load (hierarchical policy), then within each node — or over all GPUs (global policy) — replica counts and
-/// placement improved together; the reference's plan for the layer is kept whenever it is at least as good.
+/// placement improved together; where the reference's plan for the layer is better, it is improved instead.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -13,8 +13,9 @@ namespace Eplb;
 /// (<see cref="PlacementSearch"/>).
 /// </para>
 /// <para>
-/// The reference placer runs first, into the layer's rows; the refined plan replaces it only when its busiest GPU
-/// is no busier (loads summed as <see cref="LayerDiagnostics"/> sums them). So, per layer, the refined maximum is
+/// The reference placer runs first, into the layer's rows; the refined plan replaces it when its busiest GPU is no
+/// busier (loads summed as <see cref="LayerDiagnostics"/> sums them), and otherwise the reference's plan is improved
+/// node by node by the placement search, which never raises a maximum. So, per layer, the refined maximum is
 /// never above the reference's — the guarantee the option documents — and it is the same on every machine, since
 /// every step is scalar arithmetic in a fixed order with total orders for ties.
 /// </para>
