@@ -30,37 +30,25 @@ internal sealed class ClusterOptions
     /// <summary>The tool's names for <see cref="RebalanceAlgorithm"/>.</summary>
     public static string Name(RebalanceAlgorithm algorithm) => algorithm == RebalanceAlgorithm.Refined ? "refined" : "reference";
 
-    private static Option<string> CreateAlgorithm()
-    {
-        var option = new Option<string>("--algorithm")
-        {
-            Description = "reference (eplb.py exactly; the default) or refined (better balance, no wasted duplicate slots, never a busier GPU than the reference in any layer)",
-            DefaultValueFactory = _ => "reference",
-        };
-        option.Validators.Add(result =>
-        {
-            string? value = result.GetValueOrDefault<string>();
-            if (value is not ("reference" or "refined"))
-            {
-                result.AddError($"--algorithm must be reference or refined, not '{value}'");
-            }
-        });
-        return option;
-    }
+    private static Option<string> CreateAlgorithm() => Choice("--algorithm",
+        "reference (eplb.py exactly; the default) or refined (better balance, no wasted duplicate slots, never a busier GPU than the reference in any layer)",
+        "reference", "refined");
 
-    private static Option<string> CreateTieOrder()
+    private static Option<string> CreateTieOrder() => Choice("--tie-order",
+        "Whose sort breaks ties, i.e. which PyTorch's eplb.py to match exactly: libstdc++ (PyTorch <= 2.7, and ARM; the default), avx512 or avx2 (PyTorch after 2.7 on x86 CPUs with AVX-512, or with AVX2 only)",
+        "libstdc++", "avx512", "avx2");
+
+    // An option taking one of a few names, the first the default; anything else is a one-line usage error.
+    private static Option<string> Choice(string name, string description, params string[] names)
     {
-        var option = new Option<string>("--tie-order")
-        {
-            Description = "Whose sort breaks ties, i.e. which PyTorch's eplb.py to match exactly: libstdc++ (PyTorch <= 2.7, and ARM; the default), avx512 or avx2 (PyTorch after 2.7 on x86 CPUs with AVX-512, or with AVX2 only)",
-            DefaultValueFactory = _ => "libstdc++",
-        };
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => names[0] };
+        string allowed = $"{string.Join(", ", names[..^1])} or {names[^1]}";
         option.Validators.Add(result =>
         {
             string? value = result.GetValueOrDefault<string>();
-            if (value is not ("libstdc++" or "avx512" or "avx2"))
+            if (Array.IndexOf(names, value) < 0)
             {
-                result.AddError($"--tie-order must be libstdc++, avx512 or avx2, not '{value}'");
+                result.AddError($"{name} must be {allowed}, not '{value}'");
             }
         });
         return option;

@@ -27,6 +27,8 @@ internal static class RebalanceCommand
             "  eplb rebalance --weights loads.json --replicas 16 --groups 4 --nodes 2 --gpus 8 --output plan.json\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --tie-order avx512 --output plan.npz\n" +
             "  eplb rebalance --weights new.npy --previous plan.json --replicas 288 --groups 8 --nodes 4 --gpus 32 --output next.json\n" +
+            "  eplb rebalance --weights new.npy --previous plan.json --max-copies 64 --replicas 288 --groups 8 --nodes 4 --gpus 32 --output next.json\n" +
+            "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --algorithm refined\n" +
             "  eplb rebalance --weights loads.npy --replicas 288 --groups 8 --nodes 4 --gpus 32 --unavailable-gpus 3,17\n" +
             "  cat loads.json | eplb rebalance --weights - --replicas 16 --groups 4 --nodes 2 --gpus 8 --svg plan.svg --layers 0-1")
         {
