@@ -39,7 +39,7 @@ internal static class PlacementSearch
 
         // Each round costs about slotsPerGpu × slots steps: the budget keeps a scope to a few million steps.
         long maxRounds = Math.Max(1, MaxWork / Math.Max(1L, (long)perGpu * slots));
-        double max = costs is null ? RemoveDuplicates(plan) : plan.ComputeLoads();
+        double max = costs is null ? RemoveDuplicates(plan, buffers) : plan.ComputeLoads();
         for (long round = 0; round < maxRounds && perGpu > 1; round++)
         {
             int g = plan.BusiestGpu();
@@ -144,8 +144,9 @@ internal static class PlacementSearch
 
     // A packing leaves a duplicate only when, at the end, fewer GPUs than an expert's replicas had room (or when the
     // experts cannot fill the slots otherwise); each is swapped with the replica elsewhere that keeps the two GPUs
-    // lightest, if that keeps the busiest GPU's load — within the same bound on work as the search.
-    private static double RemoveDuplicates(ScopePlan plan)
+    // lightest, or else handed over to the expert that keeps the touched GPUs lightest, if that keeps the busiest
+    // GPU's load — within the same bound on work as the search.
+    private static double RemoveDuplicates(ScopePlan plan, SearchBuffers buffers)
     {
         double max = plan.ComputeLoads();
         int perGpu = plan.SlotsPerGpu, slots = plan.Slots;
@@ -181,6 +182,34 @@ internal static class PlacementSearch
             if (bestY >= 0 && bestLoad <= max)
             {
                 (slotExpert[x], slotExpert[bestY]) = (slotExpert[bestY], slotExpert[x]);
+                max = plan.ComputeLoads();
+                continue;
+            }
+
+            // No swap will do: hand the second replica over to another expert the GPU lacks, if one keeps the maximum.
+            buffers.PrepareRound(plan);
+            int bestB = -1;
+            bestLoad = double.PositiveInfinity;
+            for (int b = 0; b < plan.Experts && work < MaxWork; b++)
+            {
+                if (b == e || plan.Counts[b] >= plan.Gpus || plan.Holds(g, b))
+                {
+                    continue;
+                }
+
+                work += plan.Counts[e] + plan.Counts[b];
+                double worse = buffers.LoadsAfterHandOver(plan, e, b, x, plan.Weight[b] / (plan.Counts[b] + 1));
+                if (worse < bestLoad)
+                {
+                    (bestB, bestLoad) = (b, worse);
+                }
+            }
+
+            if (bestB >= 0 && bestLoad <= max)
+            {
+                slotExpert[x] = bestB;
+                plan.Counts[e]--;
+                plan.Counts[bestB]++;
                 max = plan.ComputeLoads();
             }
         }
