@@ -14,4 +14,17 @@ internal readonly ref struct LayerPlan(Span<int> physicalToLogical, Span<int> re
 
     /// <summary>The replica count of each logical expert (<c>logcnt</c>).</summary>
     public Span<int> LogicalReplicaCount { get; } = logicalReplicaCount;
+
+    /// <summary>
+    /// Counts each expert's slots in <paramref name="row"/> into <paramref name="counts"/> and ranks its replicas in
+    /// slot order — its first slot rank 0, its next rank 1, … — the order <c>log2phy</c> lists them in.
+    /// </summary>
+    public static void RankInSlotOrder(ReadOnlySpan<int> row, Span<int> ranks, Span<int> counts)
+    {
+        counts.Clear();
+        for (int slot = 0; slot < row.Length; slot++)
+        {
+            ranks[slot] = counts[row[slot]]++;
+        }
+    }
 }

@@ -23,19 +23,29 @@ internal static class RebalanceDriver
         try
         {
             PlaceLayers<TPlacer>(weight, shape, options, physicalToLogical, ranks, logicalReplicaCount);
-            int maxReplicaCount = TensorPrimitives.Max<int>(logicalReplicaCount);
-
-            // log2phy's last dimension is known only now; the replica counts make this overflow implausible, not impossible.
-            ThrowHelper.ThrowIfProductTooLarge(shape.Entries, maxReplicaCount, nameof(weight));
-            int[] logicalToPhysical = GC.AllocateUninitializedArray<int>(shape.Entries * maxReplicaCount);
-            LogicalToPhysicalMap.Fill(physicalToLogical, ranks, shape, maxReplicaCount, logicalToPhysical);
-            return new RebalancePlan(shape.Layers, shape.Experts, shape.Replicas, shape.Gpus, shape.RequestedNodes, maxReplicaCount, shape.Policy,
-                physicalToLogical, logicalToPhysical, logicalReplicaCount);
+            return Assemble(shape, physicalToLogical, ranks, logicalReplicaCount);
         }
         finally
         {
             Scratch.Return(ranks);
         }
+    }
+
+    /// <summary>
+    /// A plan from its rows — <c>phy2log</c>, each slot's replica rank, <c>logcnt</c> — with <c>log2phy</c> made as wide
+    /// as the largest replica count: for the driver, and for plans made another way (budgeted migration).
+    /// </summary>
+    /// <exception cref="ArgumentException"><c>log2phy</c> would exceed the largest array .NET can allocate (named <c>weight</c>).</exception>
+    public static RebalancePlan Assemble(in RebalanceShape shape, int[] physicalToLogical, ReadOnlySpan<int> ranks, int[] logicalReplicaCount)
+    {
+        int maxReplicaCount = TensorPrimitives.Max<int>(logicalReplicaCount);
+
+        // log2phy's last dimension is known only now; the replica counts make this overflow implausible, not impossible.
+        ThrowHelper.ThrowIfProductTooLarge(shape.Entries, maxReplicaCount, "weight");
+        int[] logicalToPhysical = GC.AllocateUninitializedArray<int>(shape.Entries * maxReplicaCount);
+        LogicalToPhysicalMap.Fill(physicalToLogical, ranks, shape, maxReplicaCount, logicalToPhysical);
+        return new RebalancePlan(shape.Layers, shape.Experts, shape.Replicas, shape.Gpus, shape.RequestedNodes, maxReplicaCount, shape.Policy,
+            physicalToLogical, logicalToPhysical, logicalReplicaCount);
     }
 
     /// <summary>

@@ -99,15 +99,7 @@ internal readonly struct RefinedPlacer<TSort> : ILayerPlacer<RefinedPlacer<TSort
         }
 
         row.CopyTo(plan.PhysicalToLogical);
-        counts.CopyTo(plan.LogicalReplicaCount);
-
-        // Ranks in slot order: an expert's first slot is rank 0, its next rank 1, … (log2phy's order). The counts,
-        // already copied out, are counted again from zero.
-        counts.Clear();
-        for (int slot = 0; slot < row.Length; slot++)
-        {
-            plan.ReplicaRank[slot] = counts[row[slot]]++;
-        }
+        LayerPlan.RankInSlotOrder(row, plan.ReplicaRank, plan.LogicalReplicaCount);
     }
 
     /// <summary>The busiest GPU's load: per GPU the sum, in slot order, of each slot's share.</summary>

@@ -81,25 +81,11 @@ public static class BudgetedRebalance
 
             Span<int> row = physicalToLogical.AsSpan(l * slots, slots);
             plan.SlotExpert.AsSpan(0, slots).CopyTo(row);
-            counts.Clear();
-            for (int s = 0; s < slots; s++)
-            {
-                ranks[(l * slots) + s] = counts[row[s]]++;
-            }
-
+            LayerPlan.RankInSlotOrder(row, ranks.AsSpan(l * slots, slots), counts);
             copies += Copies(inForce, row, perGpu);
         }
 
-        int width = 0;
-        foreach (int count in logicalReplicaCount)
-        {
-            width = Math.Max(width, count);
-        }
-
-        ThrowHelper.ThrowIfProductTooLarge(shape.Entries, width, nameof(weight));
-        var logicalToPhysical = new int[shape.Entries * width];
-        LogicalToPhysicalMap.Fill(physicalToLogical, ranks, shape, width, logicalToPhysical);
-        var result = new RebalancePlan(numLayers, experts, slots, numGpus, numNodes, width, shape.Policy, physicalToLogical, logicalToPhysical, logicalReplicaCount);
+        RebalancePlan result = RebalanceDriver.Assemble(shape, physicalToLogical, ranks, logicalReplicaCount);
         return new RelabelledPlan(result, PlanMigration.Counted(placementInForce.ToArray(), result, copies, copies));
     }
 
