@@ -9,16 +9,26 @@ namespace Eplb;
 /// <remarks>
 /// Physical slot <c>p</c> lives on GPU <c>p / (NumPhysicalExperts / numGpus)</c>; GPU <c>g</c> lives on node
 /// <c>g / (numGpus / numNodes)</c>. The tensors are views of the plan's own arrays and stay valid as long as
-/// the plan does; the plan is immutable and safe to share across threads.
+/// the plan does; the plan is immutable and safe to share across threads. A plan made by relabelling
+/// (<see cref="PlanRelabelling"/>) builds its <see cref="LogicalToPhysical"/> when it is first read, so that a server
+/// that decides not to migrate never pays for it.
 /// </remarks>
 public sealed class RebalancePlan
 {
     private readonly int[] _physicalToLogical;
-    private readonly int[] _logicalToPhysical;
     private readonly int[] _logicalReplicaCount;
+    private int[]? _logicalToPhysical;
+    private RenumberedSlots? _renumbering; // until _logicalToPhysical is built, what to build it from
 
     internal RebalancePlan(int numLayers, int numLogicalExperts, int numPhysicalExperts, int numGpus, int numNodes, int maxReplicaCount, RebalancePolicy policy,
         int[] physicalToLogical, int[] logicalToPhysical, int[] logicalReplicaCount)
+        : this(numLayers, numLogicalExperts, numPhysicalExperts, numGpus, numNodes, maxReplicaCount, policy, physicalToLogical, logicalReplicaCount)
+    {
+        _logicalToPhysical = logicalToPhysical;
+    }
+
+    private RebalancePlan(int numLayers, int numLogicalExperts, int numPhysicalExperts, int numGpus, int numNodes, int maxReplicaCount, RebalancePolicy policy,
+        int[] physicalToLogical, int[] logicalReplicaCount)
     {
         NumGpus = numGpus;
         NumNodes = numNodes;
@@ -28,7 +38,6 @@ public sealed class RebalancePlan
         MaxReplicaCount = maxReplicaCount;
         Policy = policy;
         _physicalToLogical = physicalToLogical;
-        _logicalToPhysical = logicalToPhysical;
         _logicalReplicaCount = logicalReplicaCount;
     }
 
@@ -65,7 +74,7 @@ public sealed class RebalancePlan
     /// <c>log2phy</c>, <c>[NumLayers, NumLogicalExperts, MaxReplicaCount]</c>: the physical slots of each logical
     /// expert, ordered by replica rank and padded with <c>-1</c>.
     /// </summary>
-    public ReadOnlyTensorSpan<int> LogicalToPhysical => new(_logicalToPhysical, [NumLayers, NumLogicalExperts, MaxReplicaCount]);
+    public ReadOnlyTensorSpan<int> LogicalToPhysical => new(LogicalToPhysicalArray, [NumLayers, NumLogicalExperts, MaxReplicaCount]);
 
     /// <summary>
     /// <c>logcnt</c>, <c>[NumLayers, NumLogicalExperts]</c>: how many replicas each logical expert has (at least one).
@@ -73,15 +82,36 @@ public sealed class RebalancePlan
     public ReadOnlyTensorSpan<int> LogicalReplicaCount => new(_logicalReplicaCount, [NumLayers, NumLogicalExperts]);
 
     /// <summary>
-    /// The same plan with its GPUs and slots renumbered (relabelling): new <c>phy2log</c> and <c>log2phy</c>, the
-    /// replica counts shared, as plans are immutable.
+    /// The same plan with its GPUs and slots renumbered (relabelling): slot <c>s</c> of layer <c>l</c> becomes
+    /// <c>slotOf[l * NumPhysicalExperts + s]</c>, and <paramref name="physicalToLogical"/> is the <c>phy2log</c> that
+    /// follows. The replica counts are shared, as plans are immutable; <c>log2phy</c> is built from this plan's when
+    /// first read.
     /// </summary>
-    internal RebalancePlan Renumbered(int[] physicalToLogical, int[] logicalToPhysical) =>
-        new(NumLayers, NumLogicalExperts, NumPhysicalExperts, NumGpus, NumNodes, MaxReplicaCount, Policy, physicalToLogical, logicalToPhysical, _logicalReplicaCount);
+    internal RebalancePlan Renumbered(int[] physicalToLogical, int[] slotOf) =>
+        new(NumLayers, NumLogicalExperts, NumPhysicalExperts, NumGpus, NumNodes, MaxReplicaCount, Policy, physicalToLogical, _logicalReplicaCount)
+        {
+            _renumbering = new RenumberedSlots(this, slotOf),
+        };
+
+    // log2phy, built first if this plan was renumbered: every thread that reads it reads the same array.
+    private int[] LogicalToPhysicalArray
+    {
+        get
+        {
+            RenumberedSlots? renumbering = Volatile.Read(ref _renumbering);
+            if (renumbering is not null && Volatile.Read(ref _logicalToPhysical) is null)
+            {
+                Interlocked.CompareExchange(ref _logicalToPhysical, renumbering.BuildLogicalToPhysical(), null);
+                _renumbering = null; // lets the source plan go
+            }
+
+            return Volatile.Read(ref _logicalToPhysical)!;
+        }
+    }
 
     internal ReadOnlySpan<int> PhysicalToLogicalSpan => _physicalToLogical;
 
-    internal ReadOnlySpan<int> LogicalToPhysicalSpan => _logicalToPhysical;
+    internal ReadOnlySpan<int> LogicalToPhysicalSpan => LogicalToPhysicalArray;
 
     internal ReadOnlySpan<int> LogicalReplicaCountSpan => _logicalReplicaCount;
 
@@ -111,7 +141,7 @@ public sealed class RebalancePlan
         ArgumentOutOfRangeException.ThrowIfNegative(expert);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(expert, NumLogicalExperts);
         int row = (layer * NumLogicalExperts) + expert;
-        return _logicalToPhysical.AsSpan(row * MaxReplicaCount, _logicalReplicaCount[row]);
+        return LogicalToPhysicalArray.AsSpan(row * MaxReplicaCount, _logicalReplicaCount[row]);
     }
 
     private int CheckLayer(int layer)

@@ -192,6 +192,40 @@ public class PlanRelabellingTests
         migration.Copies.Should().BeGreaterThan(0);
     }
 
+    [Theory]
+    [MemberData(nameof(Clusters))]
+    public void LogicalToPhysical_ReadFromManyThreadsAtOnce_IsTheFreshOnesRenumbered(int replicas, int groups, int nodes, int gpus)
+    {
+        // A relabelled plan builds log2phy when first read: every thread reads the same, and each replica keeps its
+        // rank — rank r of an expert sits on the GPU that the fresh plan's rank r went to, which holds the same experts.
+        float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 6, 256, seed: 8, numGroups: 8, groupCorrelation: true);
+        int[] old = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[0], replicas, groups, nodes, gpus).PhysicalToLogical);
+        RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[1], replicas, groups, nodes, gpus);
+        RebalancePlan plan = PlanRelabelling.Relabel(fresh, old).Plan;
+
+        var reads = new int[8][];
+        Parallel.For(0, reads.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => reads[i] = PlanAssertions.ToArray(plan.LogicalToPhysical));
+
+        reads.Should().OnlyContain(read => read.SequenceEqual(reads[0]));
+        int perGpu = replicas / gpus, width = plan.MaxReplicaCount;
+        for (int l = 0; l < plan.NumLayers; l++)
+        {
+            string Gpu(RebalancePlan p, int slot) => string.Join(",", p.GetPhysicalToLogical(l).Slice(slot / perGpu * perGpu, perGpu).ToArray().Order());
+            for (int e = 0; e < plan.NumLogicalExperts; e++)
+            {
+                int count = plan.GetLogicalReplicaCount(l)[e];
+                ReadOnlySpan<int> row = reads[0].AsSpan(((l * plan.NumLogicalExperts) + e) * width, width);
+                row[count..].ToArray().Should().Equal(Enumerable.Repeat(-1, width - count), "padding");
+                row[..count].ToArray().Should().OnlyHaveUniqueItems();
+                for (int r = 0; r < count; r++)
+                {
+                    plan.GetPhysicalToLogical(l)[row[r]].Should().Be(e);
+                    Gpu(plan, row[r]).Should().Be(Gpu(fresh, fresh.GetLogicalToPhysical(l, e)[r]), $"layer {l}, expert {e}, rank {r}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Relabel_AfterOtherShapesOnTheSameThread_GivesWhatAFreshThreadGives()
     {

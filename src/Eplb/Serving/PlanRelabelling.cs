@@ -43,17 +43,19 @@ public static class PlanRelabelling
         int layers = fresh.NumLayers, slots = fresh.NumPhysicalExperts, gpus = fresh.NumGpus, experts = fresh.NumLogicalExperts;
         int nodes = fresh.Policy == RebalancePolicy.Hierarchical ? fresh.NumNodes : 1;
         var physicalToLogical = GC.AllocateUninitializedArray<int>(layers * slots);
-        var logicalToPhysical = GC.AllocateUninitializedArray<int>(fresh.LogicalToPhysicalSpan.Length);
+        var slotOfAll = GC.AllocateUninitializedArray<int>(layers * slots); // kept: log2phy is built from it when read
+
         // The per-layer scratch is kept between calls on this thread (RebalanceLimits.MaxRetainedScratchBytes).
         Workspace workspace = t_workspace ?? new Workspace();
         t_workspace = null;
         GpuRelabelling relabelling = workspace.Relabelling;
         SlotMatching slotMatching = workspace.SlotMatching;
-        Span<int> position = workspace.Position(gpus), slotOf = workspace.SlotOf(slots);
-        int copies = 0, freshCopies = 0, width = fresh.MaxReplicaCount, block = experts * width;
+        Span<int> position = workspace.Position(gpus);
+        int copies = 0, freshCopies = 0;
         for (int l = 0; l < layers; l++)
         {
             ReadOnlySpan<int> old = placementInForce.Slice(l * slots, slots), next = fresh.GetPhysicalToLogical(l);
+            Span<int> slotOf = slotOfAll.AsSpan(l * slots, slots);
             freshCopies += relabelling.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
             copies += slotMatching.Match(next, old, position, experts, slotOf);
 
@@ -61,20 +63,6 @@ public static class PlanRelabelling
             for (int s = 0; s < slots; s++)
             {
                 placed[slotOf[s]] = next[s];
-            }
-
-            // log2phy: each replica's slot moves with it. Every expert has a first replica; few have more, so the
-            // loop over the rest seldom runs, and the padding is one fill.
-            ReadOnlySpan<int> freshMap = fresh.LogicalToPhysicalSpan.Slice(l * block, block), counts = fresh.GetLogicalReplicaCount(l);
-            Span<int> map = logicalToPhysical.AsSpan(l * block, block);
-            map.Fill(-1);
-            for (int e = 0, at = 0; e < experts; e++, at += width)
-            {
-                map[at] = slotOf[freshMap[at]];
-                for (int r = 1; r < counts[e]; r++)
-                {
-                    map[at + r] = slotOf[freshMap[at + r]];
-                }
             }
         }
 
@@ -85,7 +73,7 @@ public static class PlanRelabelling
             t_workspace = workspace;
         }
 
-        RebalancePlan relabelled = fresh.Renumbered(physicalToLogical, logicalToPhysical);
+        RebalancePlan relabelled = fresh.Renumbered(physicalToLogical, slotOfAll);
         return new RelabelledPlan(relabelled, PlanMigration.Counted(placementInForce.ToArray(), relabelled, copies, freshCopies));
     }
 
@@ -96,7 +84,6 @@ public static class PlanRelabelling
     private sealed class Workspace
     {
         private int[] _position = [];
-        private int[] _slotOf = [];
 
         public GpuRelabelling Relabelling { get; } = new();
 
@@ -106,12 +93,6 @@ public static class PlanRelabelling
         {
             Scratch.Grow(ref _position, gpus);
             return _position.AsSpan(0, gpus);
-        }
-
-        public Span<int> SlotOf(int slots)
-        {
-            Scratch.Grow(ref _slotOf, slots);
-            return _slotOf.AsSpan(0, slots);
         }
     }
 

@@ -41,13 +41,17 @@ internal static class SmallAssignment
         // 1 … size of the textbook (lane j is column j + 1), so column 0 is kept in scalars.
         Vector512<int> lanes = Vector512<int>.Indices;
         Vector512<int> outside = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(size));
-        Vector512<int> columnPotential = Vector512<int>.Zero, rowPotentialOfColumn = Vector512<int>.Zero;
+        Vector512<int> columnPotential = Vector512<int>.Zero;
         Span<int> rowOfColumn = stackalloc int[MaxSize]; // 1-based row in each column, 0 for none
         Span<int> way = stackalloc int[MaxSize];
         Span<int> potentials = stackalloc int[MaxSize];
         rowOfColumn.Clear();
-        for (int row = 1; row <= size; row++)
+        potentials.Clear();
+        uint unmatched = MatchRowsToTheirHeaviestColumns(weights, size, rowOfColumn, potentials);
+        Vector512<int> rowPotentialOfColumn = Vector512.Create<int>(potentials);
+        for (; unmatched != 0; unmatched &= unmatched - 1)
         {
+            int row = BitOperations.TrailingZeroCount(unmatched) + 1;
             Vector512<int> slack = Vector512.Create(Unreached), from = Vector512<int>.Zero, used = outside;
             int column = 0, insertedPotential = 0; // column 0 holds the row being inserted, at potential 0
             while (true)
@@ -102,6 +106,44 @@ internal static class SmallAssignment
         }
 
         return total;
+    }
+
+    // The warm start: each row's potential is its heaviest weight (as a cost, its negation), which leaves every
+    // reduced cost non-negative, and each row in order takes the lowest free column where it reaches that weight, if
+    // any — a tight edge, so the search's invariants hold and only the rows left over need a search. On the small,
+    // tie-rich overlaps of relabelling most rows find one. Returns the rows left over as a mask (bit r: row r + 1).
+    private static uint MatchRowsToTheirHeaviestColumns(ReadOnlySpan<int> weights, int size, Span<int> rowOfColumn, Span<int> potentials)
+    {
+        Vector512<int> outside = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(size));
+        uint taken = 0, unmatched = 0;
+        for (int row = 1; row <= size; row++)
+        {
+            Vector512<int> weight = Vector512.ConditionalSelect(outside, Vector512.Create(int.MinValue), Vector512.Create(weights.Slice((row - 1) * MaxSize, MaxSize)));
+            int heaviest = HorizontalMax(weight);
+            uint open = (uint)Vector512.Equals(weight, Vector512.Create(heaviest)).ExtractMostSignificantBits() & ~taken;
+            if (open == 0)
+            {
+                unmatched |= 1u << (row - 1);
+                continue;
+            }
+
+            int column = BitOperations.TrailingZeroCount(open);
+            taken |= 1u << column;
+            rowOfColumn[column] = row;
+            potentials[column] = -heaviest;
+        }
+
+        return unmatched;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int HorizontalMax(Vector512<int> values)
+    {
+        Vector256<int> half = Vector256.Max(values.GetLower(), values.GetUpper());
+        Vector128<int> quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        quarter = Vector128.Max(quarter, Vector128.Shuffle(quarter, Vector128.Create(2, 3, 0, 1)));
+        quarter = Vector128.Max(quarter, Vector128.Shuffle(quarter, Vector128.Create(1, 0, 3, 2)));
+        return quarter.ToScalar();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

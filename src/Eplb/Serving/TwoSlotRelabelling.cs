@@ -14,6 +14,12 @@ namespace Eplb;
 /// paths from a greedy start. Exact, and far lighter than the weighted search.
 /// </para>
 /// <para>
+/// The graph is searched through the experts rather than its edges: an expert with many replicas before and after
+/// joins every new GPU holding it to every old one, and that block is walked once per search. An old GPU once paired
+/// stays paired (augmenting paths only change its partner), so each expert's first holder still free is a cursor that
+/// only moves forward.
+/// </para>
+/// <para>
 /// GPUs in index order, holders in slot order, neighbours in a fixed order: the result is deterministic.
 /// </para>
 /// </remarks>
@@ -21,16 +27,19 @@ internal sealed class TwoSlotRelabelling
 {
     private int[] _firstSlot = [];   // per expert: the first old slot holding it, or -1
     private int[] _nextSlot = [];    // per old slot: the next old slot holding the same expert, or -1
+    private int[] _freeSlot = [];    // per expert: no holder before this old slot in its list is free, or -1
+    private int[] _expanded = [];    // per expert: the search that last walked its holders, or Dead
     private int[] _newOf = [];       // per old GPU: the new GPU paired with it, or -1
     private int[] _oldOf = [];       // per new GPU: the old GPU paired with it, or -1
-    private int[] _visited = [];     // per new GPU: the search that last visited it
-    private int[] _stack = [];
-    private int[] _reached = [];
-    private long[] _neighbour = [];
+    private int[] _visited = [];     // per new GPU: the search that last visited it, or Dead
+    private int[] _stack = [];       // a search's new GPUs, root first
+    private int[] _expert = [];      // per stack entry: which of its two experts it is walking (0, 1; 2 when done)
+    private int[] _slot = [];        // per stack entry: the next holder slot of that expert to try, or -1
+    private int[] _reached = [];     // a search's new GPUs, then its experts (from the end)
     private int _search;
 
-    // The mark of a new GPU no search may enter: one of an identical pair, or one a failed search reached.
-    private const int Fixed = -1;
+    // The mark of a new GPU or expert from which no alternating path leads to a free old GPU: searches skip it.
+    private const int Dead = -1;
 
     /// <summary>Whether this solver takes the layer: two slots per GPU, one node, every GPU available.</summary>
     public static bool Takes(int perGpu, int nodes, int available, int gpus) => perGpu == 2 && nodes == 1 && available == gpus;
@@ -59,7 +68,7 @@ internal sealed class TwoSlotRelabelling
                 if (newOf[h] < 0 && old[s ^ 1] == b)
                 {
                     (newOf[h], oldOf[g]) = (g, h);
-                    _visited[g] = Fixed; // an identical pair stays: no augmenting path may pass through it
+                    _visited[g] = Dead; // an identical pair stays: no augmenting path may pass through it
                     break;
                 }
             }
@@ -68,9 +77,10 @@ internal sealed class TwoSlotRelabelling
         // Then a maximum matching of the GPUs left over the edges "shares an expert": greedy, then augmenting paths.
         for (int g = 0; g < gpus; g++)
         {
-            if (oldOf[g] < 0)
+            int h = oldOf[g] < 0 ? FreeNeighbour(next, g) : -1;
+            if (h >= 0)
             {
-                TakeFreeNeighbour(next, g);
+                (newOf[h], oldOf[g]) = (g, h);
             }
         }
 
@@ -78,7 +88,7 @@ internal sealed class TwoSlotRelabelling
         {
             if (oldOf[g] < 0)
             {
-                Augment(next, g);
+                Augment(next, g, experts);
             }
         }
 
@@ -106,13 +116,17 @@ internal sealed class TwoSlotRelabelling
     {
         Scratch.Grow(ref _firstSlot, experts);
         Scratch.Grow(ref _nextSlot, 2 * gpus);
+        Scratch.Grow(ref _freeSlot, experts);
+        Scratch.Grow(ref _expanded, experts);
         Scratch.Grow(ref _newOf, gpus);
         Scratch.Grow(ref _oldOf, gpus);
         Scratch.Grow(ref _visited, gpus);
         Scratch.Grow(ref _stack, gpus);
-        Scratch.Grow(ref _reached, gpus);
-        Scratch.Grow(ref _neighbour, gpus);
+        Scratch.Grow(ref _expert, gpus);
+        Scratch.Grow(ref _slot, gpus);
+        Scratch.Grow(ref _reached, gpus + experts);
         _firstSlot.AsSpan(0, experts).Fill(-1);
+        _expanded.AsSpan(0, experts).Clear();
         _newOf.AsSpan(0, gpus).Fill(-1);
         _oldOf.AsSpan(0, gpus).Fill(-1);
         _visited.AsSpan(0, gpus).Clear();
@@ -131,63 +145,81 @@ internal sealed class TwoSlotRelabelling
             _nextSlot[s] = _firstSlot[expert];
             _firstSlot[expert] = s;
         }
-    }
 
-    private void TakeFreeNeighbour(ReadOnlySpan<int> next, int g)
-    {
-        int h = FreeNeighbour(next, g);
-        if (h >= 0)
-        {
-            (_newOf[h], _oldOf[g]) = (g, h);
-        }
+        _firstSlot.AsSpan(0, experts).CopyTo(_freeSlot);
     }
 
     // The first old GPU sharing an expert with new GPU `g` that nothing is paired with yet, or -1.
     private int FreeNeighbour(ReadOnlySpan<int> next, int g)
     {
-        for (int k = 0; k < 2; k++)
-        {
-            for (int s = _firstSlot[next[(2 * g) + k]]; s >= 0; s = _nextSlot[s])
-            {
-                if (_newOf[s >> 1] < 0)
-                {
-                    return s >> 1;
-                }
-            }
-        }
-
-        return -1;
+        int h = FreeHolder(next[2 * g]);
+        return h >= 0 || next[(2 * g) + 1] == next[2 * g] ? h : FreeHolder(next[(2 * g) + 1]);
     }
 
-    // Depth-first search for an augmenting path from new GPU `root`: new GPUs on a stack, each with the position of the
-    // next neighbour to try (expert k, holder slot s). Each GPU entered first looks for a free neighbour among all of
-    // its own (a look-ahead, which keeps paths short); a free old GPU ends the path, which is flipped back to the root.
-    // A search that fails marks what it reached as dead: from there no alternating path leads to a free GPU, and no
-    // later augmentation changes that (it could not pass through), so each dead region is explored once.
-    private void Augment(ReadOnlySpan<int> next, int root)
+    // The first old GPU holding `expert` that nothing is paired with yet, or -1; the cursor skips the paired for good.
+    private int FreeHolder(int expert)
     {
-        int search = ++_search, depth = 0, reached = 0;
+        int s = _freeSlot[expert];
+        while (s >= 0 && _newOf[s >> 1] >= 0)
+        {
+            s = _nextSlot[s];
+        }
+
+        _freeSlot[expert] = s;
+        return s >> 1; // -1 stays -1
+    }
+
+    // Depth-first search for an augmenting path from new GPU `root`: new GPUs on a stack, each walking the holders of
+    // its experts in turn. An expert's holders are walked once per search (another new GPU holding it reaches the same
+    // old GPUs). Each GPU entered first looks for a free neighbour (a look-ahead, which keeps paths short); a free old
+    // GPU ends the path, which is flipped back to the root. A search that fails marks the GPUs and experts it reached
+    // as dead: from there no alternating path leads to a free GPU, and no later augmentation changes that (it could not
+    // pass through), so each dead region is explored once.
+    private void Augment(ReadOnlySpan<int> next, int root, int experts)
+    {
+        int search = ++_search, depth = 0, reachedGpus = 0, reachedExperts = 0;
+        Span<int> reached = _reached.AsSpan();
         _visited[root] = search;
-        _reached[reached++] = root;
+        reached[reachedGpus++] = root;
         _stack[0] = root;
-        _neighbour[0] = Encode(0, _firstSlot[next[2 * root]]);
+        _expert[0] = 0;
+        _slot[0] = -1;
         int free = FreeNeighbour(next, root);
         while (free < 0 && depth >= 0)
         {
-            int g = _stack[depth];
-            if (!NextNeighbour(next, g, ref _neighbour[depth], out int h))
+            int g = _stack[depth], s = _slot[depth];
+            if (s < 0)
             {
-                depth--;
+                // The next expert of g to walk, if any is left that this search has not walked.
+                int k = _expert[depth];
+                if (k == 2)
+                {
+                    depth--;
+                    continue;
+                }
+
+                int expert = next[(2 * g) + k];
+                _expert[depth] = k == 1 || next[(2 * g) + 1] == expert ? 2 : 1;
+                if (_expanded[expert] == search || _expanded[expert] == Dead)
+                {
+                    continue;
+                }
+
+                _expanded[expert] = search;
+                reached[reached.Length - 1 - reachedExperts++] = expert;
+                _slot[depth] = _firstSlot[expert];
                 continue;
             }
 
-            int owner = _newOf[h];
-            if (_visited[owner] != search && _visited[owner] != Fixed)
+            _slot[depth] = _nextSlot[s];
+            int owner = _newOf[s >> 1]; // paired: the look-ahead found no free holder
+            if (_visited[owner] != search && _visited[owner] != Dead)
             {
                 _visited[owner] = search;
-                _reached[reached++] = owner;
+                reached[reachedGpus++] = owner;
                 _stack[++depth] = owner;
-                _neighbour[depth] = Encode(0, _firstSlot[next[2 * owner]]);
+                _expert[depth] = 0;
+                _slot[depth] = -1;
                 free = FreeNeighbour(next, owner);
             }
         }
@@ -205,41 +237,14 @@ internal sealed class TwoSlotRelabelling
             return;
         }
 
-        foreach (int gpu in _reached.AsSpan(0, reached))
+        foreach (int gpu in reached[..reachedGpus])
         {
-            _visited[gpu] = Fixed;
+            _visited[gpu] = Dead;
         }
-    }
 
-    // A search step's place among a new GPU's neighbours: which of its two experts, and the holder slot next in line.
-    private static long Encode(int expert, int slot) => ((long)expert << 32) | (uint)slot;
-
-    private bool NextNeighbour(ReadOnlySpan<int> next, int g, ref long state, out int h)
-    {
-        int k = (int)(state >> 32), s = (int)state;
-        while (true)
+        foreach (int expert in reached[^reachedExperts..])
         {
-            if (s >= 0)
-            {
-                h = s >> 1;
-                state = Encode(k, _nextSlot[s]);
-                if (_oldOf[g] != h)
-                {
-                    return true;
-                }
-
-                s = _nextSlot[s];
-                continue;
-            }
-
-            if (k == 1 || next[(2 * g) + 1] == next[2 * g])
-            {
-                h = -1;
-                return false;
-            }
-
-            k = 1;
-            s = _firstSlot[next[(2 * g) + 1]];
+            _expanded[expert] = Dead;
         }
     }
 }

@@ -1,0 +1,39 @@
+namespace Eplb;
+
+/// <summary>
+/// A relabelled plan's <c>log2phy</c> before it is built: the plan it was relabelled from and where each of that
+/// plan's slots went. Each replica keeps its rank and moves with its slot.
+/// </summary>
+/// <remarks>
+/// Built when first read rather than when relabelling: <c>log2phy</c> is the largest of a plan's arrays (padded to the
+/// most replicas of any expert), and a server that relabels a fresh plan only to judge it — its copies, its balance —
+/// never reads it.
+/// </remarks>
+internal sealed class RenumberedSlots(RebalancePlan source, int[] slotOf)
+{
+    /// <summary>The source plan's <c>log2phy</c> with every slot renumbered; padding stays -1.</summary>
+    public int[] BuildLogicalToPhysical()
+    {
+        ReadOnlySpan<int> sourceMap = source.LogicalToPhysicalSpan, counts = source.LogicalReplicaCountSpan;
+        int layers = source.NumLayers, experts = source.NumLogicalExperts, slots = source.NumPhysicalExperts, width = source.MaxReplicaCount;
+        var map = GC.AllocateUninitializedArray<int>(sourceMap.Length);
+        for (int l = 0, row = 0; l < layers; l++)
+        {
+            ReadOnlySpan<int> layerSlotOf = slotOf.AsSpan(l * slots, slots);
+            for (int e = 0; e < experts; e++, row++)
+            {
+                // Every expert has a replica; few have more, and the padding is one fill.
+                int at = row * width, count = counts[row];
+                map[at] = layerSlotOf[sourceMap[at]];
+                for (int r = 1; r < count; r++)
+                {
+                    map[at + r] = layerSlotOf[sourceMap[at + r]];
+                }
+
+                map.AsSpan(at + count, width - count).Fill(-1);
+            }
+        }
+
+        return map;
+    }
+}
