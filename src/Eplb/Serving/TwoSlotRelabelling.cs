@@ -32,9 +32,7 @@ internal sealed class TwoSlotRelabelling
     private int[] _newOf = [];       // per old GPU: the new GPU paired with it, or -1
     private int[] _oldOf = [];       // per new GPU: the old GPU paired with it, or -1
     private int[] _visited = [];     // per new GPU: the search that last visited it, or Dead
-    private int[] _stack = [];       // a search's new GPUs, root first
-    private int[] _expert = [];      // per stack entry: which of its two experts it is walking (0, 1; 2 when done)
-    private int[] _slot = [];        // per stack entry: the next holder slot of that expert to try, or -1
+    private int[] _parent = [];      // per new GPU a search reached: the new GPU it was reached from, -1 for the root
     private int[] _reached = [];     // a search's new GPUs, then its experts (from the end)
     private int _search;
 
@@ -88,7 +86,7 @@ internal sealed class TwoSlotRelabelling
         {
             if (oldOf[g] < 0)
             {
-                Augment(next, g, experts);
+                Augment(next, g);
             }
         }
 
@@ -121,9 +119,7 @@ internal sealed class TwoSlotRelabelling
         Scratch.Grow(ref _newOf, gpus);
         Scratch.Grow(ref _oldOf, gpus);
         Scratch.Grow(ref _visited, gpus);
-        Scratch.Grow(ref _stack, gpus);
-        Scratch.Grow(ref _expert, gpus);
-        Scratch.Grow(ref _slot, gpus);
+        Scratch.Grow(ref _parent, gpus);
         Scratch.Grow(ref _reached, gpus + experts);
         _firstSlot.AsSpan(0, experts).Fill(-1);
         _expanded.AsSpan(0, experts).Clear();
@@ -169,67 +165,58 @@ internal sealed class TwoSlotRelabelling
         return s >> 1; // -1 stays -1
     }
 
-    // Depth-first search for an augmenting path from new GPU `root`: new GPUs on a stack, each walking the holders of
-    // its experts in turn. An expert's holders are walked once per search (another new GPU holding it reaches the same
-    // old GPUs). Each GPU entered first looks for a free neighbour (a look-ahead, which keeps paths short); a free old
-    // GPU ends the path, which is flipped back to the root. A search that fails marks the GPUs and experts it reached
-    // as dead: from there no alternating path leads to a free GPU, and no later augmentation changes that (it could not
-    // pass through), so each dead region is explored once.
-    private void Augment(ReadOnlySpan<int> next, int root, int experts)
+    // Breadth-first search for a shortest augmenting path from new GPU `root`: the new GPUs reached, in order, each
+    // walking the holders of its experts; an expert's holders are walked once per search (another new GPU holding it
+    // reaches the same old GPUs). Each GPU reached first looks for a free neighbour; a free old GPU ends the path,
+    // which is flipped back to the root. A search that fails marks the GPUs and experts it reached as dead: from there
+    // no alternating path leads to a free GPU, and no later augmentation changes that (it could not pass through), so
+    // each dead region is explored once.
+    private void Augment(ReadOnlySpan<int> next, int root)
     {
-        int search = ++_search, depth = 0, reachedGpus = 0, reachedExperts = 0;
+        int search = ++_search, reachedGpus = 0, reachedExperts = 0;
         Span<int> reached = _reached.AsSpan();
         _visited[root] = search;
+        _parent[root] = -1;
         reached[reachedGpus++] = root;
-        _stack[0] = root;
-        _expert[0] = 0;
-        _slot[0] = -1;
-        int free = FreeNeighbour(next, root);
-        while (free < 0 && depth >= 0)
+        int free = FreeNeighbour(next, root), at = root;
+        for (int head = 0; free < 0 && head < reachedGpus; head++)
         {
-            int g = _stack[depth], s = _slot[depth];
-            if (s < 0)
+            int g = reached[head];
+            for (int k = 0; k < 2 && free < 0; k++)
             {
-                // The next expert of g to walk, if any is left that this search has not walked.
-                int k = _expert[depth];
-                if (k == 2)
-                {
-                    depth--;
-                    continue;
-                }
-
                 int expert = next[(2 * g) + k];
-                _expert[depth] = k == 1 || next[(2 * g) + 1] == expert ? 2 : 1;
-                if (_expanded[expert] == search || _expanded[expert] == Dead)
+                if ((k == 1 && expert == next[2 * g]) || _expanded[expert] == search || _expanded[expert] == Dead)
                 {
                     continue;
                 }
 
                 _expanded[expert] = search;
                 reached[reached.Length - 1 - reachedExperts++] = expert;
-                _slot[depth] = _firstSlot[expert];
-                continue;
-            }
-
-            _slot[depth] = _nextSlot[s];
-            int owner = _newOf[s >> 1]; // paired: the look-ahead found no free holder
-            if (_visited[owner] != search && _visited[owner] != Dead)
-            {
-                _visited[owner] = search;
-                reached[reachedGpus++] = owner;
-                _stack[++depth] = owner;
-                _expert[depth] = 0;
-                _slot[depth] = -1;
-                free = FreeNeighbour(next, owner);
+                for (int s = _firstSlot[expert]; s >= 0; s = _nextSlot[s])
+                {
+                    int owner = _newOf[s >> 1]; // paired: no GPU reached has a free neighbour
+                    if (_visited[owner] != search && _visited[owner] != Dead)
+                    {
+                        _visited[owner] = search;
+                        _parent[owner] = g;
+                        reached[reachedGpus++] = owner;
+                        free = FreeNeighbour(next, owner);
+                        if (free >= 0)
+                        {
+                            at = owner;
+                            break;
+                        }
+                    }
+                }
             }
         }
 
         if (free >= 0)
         {
-            // Flip the path: each new GPU on the stack takes the old GPU its search step reached, the last the free one.
-            for (int d = depth, h = free; d >= 0; d--)
+            // Flip the path: each new GPU on it takes the old GPU its child was reached through, the last the free one.
+            for (int gpu = at, h = free; gpu >= 0; gpu = _parent[gpu])
             {
-                int gpu = _stack[d], previous = _oldOf[gpu];
+                int previous = _oldOf[gpu];
                 (_newOf[h], _oldOf[gpu]) = (gpu, h);
                 h = previous;
             }
