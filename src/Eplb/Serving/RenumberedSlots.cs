@@ -17,20 +17,19 @@ internal sealed class RenumberedSlots(RebalancePlan source, int[] slotOf)
         ReadOnlySpan<int> sourceMap = source.LogicalToPhysicalSpan, counts = source.LogicalReplicaCountSpan;
         int layers = source.NumLayers, experts = source.NumLogicalExperts, slots = source.NumPhysicalExperts, width = source.MaxReplicaCount;
         var map = GC.AllocateUninitializedArray<int>(sourceMap.Length);
+        map.AsSpan().Fill(-1);
         for (int l = 0, row = 0; l < layers; l++)
         {
+            // Every expert has a replica; few have more.
             ReadOnlySpan<int> layerSlotOf = slotOf.AsSpan(l * slots, slots);
             for (int e = 0; e < experts; e++, row++)
             {
-                // Every expert has a replica; few have more, and the padding is one fill.
-                int at = row * width, count = counts[row];
+                int at = row * width;
                 map[at] = layerSlotOf[sourceMap[at]];
-                for (int r = 1; r < count; r++)
+                for (int r = 1; r < counts[row]; r++)
                 {
                     map[at + r] = layerSlotOf[sourceMap[at + r]];
                 }
-
-                map.AsSpan(at + count, width - count).Fill(-1);
             }
         }
 
