@@ -1,12 +1,13 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Eplb;
 
 /// <summary>
 /// One layer's relabelling under the hierarchical policy for clusters of up to 64 GPUs with up to 16 per node (both
 /// hierarchical DeepSeek-V3 configurations): nodes move whole, GPUs within them. Each fresh node's overlap with each old node it shares experts
-/// with is a small dense matrix, built straight from each expert's holders (bits of a word) and solved by <see cref="SmallAssignment"/>; the
-/// node assignment then picks the pairs.
+/// with is a small dense matrix, built straight from each expert's holders (bits of a word, added to a row a node at a
+/// time by <see cref="HeldCounts"/>) and solved by <see cref="SmallAssignment"/>; the node assignment then picks the pairs.
 /// </summary>
 /// <remarks>
 /// The same problem <see cref="GpuRelabelling"/> solves from a list of edges, and the same optimum: the best node
@@ -26,7 +27,7 @@ internal sealed class NodePairRelabelling
     private readonly ExpertMarks _distinct = new();
     private ulong[] _holders = [];  // [expert]: the old GPUs holding it, as bits
     private readonly AssignmentSolver _nodeSolver = new();
-    private int[] _overlap = [];   // [old node][fresh GPU in node][old GPU in node], rows Width wide
+    private readonly AlignedBuffer<int> _overlap = new(); // [old node][fresh GPU in node][old GPU in node], rows Width wide
     private int[] _value = [];     // [fresh node][old node]: the pair's best overlap, 0 if none
     private int[] _within = [];    // [fresh node][old node][fresh GPU in node]: the pair's GPU assignment
     private int[] _nodePosition = [];
@@ -37,9 +38,9 @@ internal sealed class NodePairRelabelling
 
     /// <summary>
     /// Writes <c>position[g]</c> for every GPU (all available in <paramref name="next"/>) against the placement
-    /// <paramref name="old"/>, with <paramref name="lookup"/> set for this cluster; returns the fresh plan's own copies.
+    /// <paramref name="old"/>; returns the fresh plan's own copies.
     /// </summary>
-    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, NodeLookup lookup, Span<int> position)
+    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
     {
         int perNode = gpus / nodes, perGpu = next.Length / gpus;
         Scratch.Grow(ref _holders, experts);
@@ -56,65 +57,54 @@ internal sealed class NodePairRelabelling
             }
         }
 
-        Scratch.Grow(ref _overlap, nodes * Width * Width);
+        Span<int> overlaps = _overlap.Get(nodes * Width * Width);
         Scratch.Grow(ref _value, nodes * nodes);
         Scratch.Grow(ref _within, nodes * nodes * perNode);
-        ReadOnlySpan<int> nodeOf = lookup.NodeOf, localOf = lookup.LocalOf;
-
         Span<int> value = _value.AsSpan(0, nodes * nodes);
         value.Clear();
         _distinct.Reset(experts);
-        Span<int> touched = stackalloc int[MaxGpus];
-        Span<bool> isTouched = stackalloc bool[MaxGpus];
-        isTouched.Clear();
         int freshCopies = 0;
         Span<int> result = stackalloc int[Width];
+        ulong nodeBits = (1UL << perNode) - 1;
         for (int a = 0; a < nodes; a++)
         {
-            // The overlap of each of node a's fresh GPUs with every old GPU, in the block of the old GPU's node.
-            int touchedCount = 0;
+            // The overlap of each of node a's fresh GPUs with every old GPU, in the block of the old GPU's node: per
+            // distinct expert, its holders in each node it is held on, added to the row as a vector.
+            ulong touched = 0;
             for (int i = 0; i < perNode; i++)
             {
                 _distinct.NextRound();
-                ReadOnlySpan<int> gpuSlots = next.Slice(((a * perNode) + i) * perGpu, perGpu);
-                foreach (int expert in gpuSlots)
+                int gpu = (a * perNode) + i;
+                foreach (int expert in next.Slice(gpu * perGpu, perGpu))
                 {
                     if (!_distinct.Add(expert))
                     {
                         continue;
                     }
 
-                    freshCopies++;
-                    for (ulong held = holders[expert]; held != 0; held &= held - 1)
+                    ulong held = holders[expert];
+                    freshCopies += 1 - (int)((held >> gpu) & 1); // a copy, unless the GPU holds it as it stands
+                    while (held != 0)
                     {
-                        int holder = BitOperations.TrailingZeroCount(held);
-                        int b = nodeOf[holder];
-                        if (!isTouched[b])
+                        int b = BitOperations.TrailingZeroCount(held) / perNode, first = b * perNode;
+                        Span<int> block = overlaps.Slice(b * Width * Width, Width * Width);
+                        if ((touched & (1UL << b)) == 0)
                         {
-                            isTouched[b] = true;
-                            touched[touchedCount++] = b;
-                            _overlap.AsSpan(b * Width * Width, perNode * Width).Clear(); // rows past perNode are never read
+                            touched |= 1UL << b;
+                            block[..(perNode * Width)].Clear(); // rows past perNode are never read
                         }
 
-                        _overlap[(b * Width * Width) + (i * Width) + localOf[holder]]++;
+                        Span<int> row = block.Slice(i * Width, Width);
+                        (Vector512.Create<int>(row) + HeldCounts.Of((uint)((held >> first) & nodeBits))).CopyTo(row);
+                        held &= ~(nodeBits << first);
                     }
                 }
             }
 
-            // What each fresh GPU already holds as it stands: its own number in the old plan.
-            if (isTouched[a])
+            for (; touched != 0; touched &= touched - 1)
             {
-                for (int i = 0; i < perNode; i++)
-                {
-                    freshCopies -= _overlap[(a * Width * Width) + (i * Width) + i];
-                }
-            }
-
-            for (int k = 0; k < touchedCount; k++)
-            {
-                int b = touched[k];
-                isTouched[b] = false;
-                value[(a * nodes) + b] = SmallAssignment.Maximize(_overlap.AsSpan(b * Width * Width, Width * Width), perNode, result);
+                int b = BitOperations.TrailingZeroCount(touched);
+                value[(a * nodes) + b] = SmallAssignment.Maximize(overlaps.Slice(b * Width * Width, Width * Width), perNode, result);
                 result[..perNode].CopyTo(_within.AsSpan(((a * nodes) + b) * perNode, perNode));
             }
         }
