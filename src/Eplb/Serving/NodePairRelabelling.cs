@@ -66,6 +66,12 @@ internal sealed class NodePairRelabelling
         int freshCopies = 0;
         Span<int> result = stackalloc int[Width];
         ulong nodeBits = (1UL << perNode) - 1;
+        Span<byte> nodeOf = stackalloc byte[MaxGpus]; // a table, not a division per holder
+        for (int gpu = 0; gpu < gpus; gpu++)
+        {
+            nodeOf[gpu] = (byte)(gpu / perNode);
+        }
+
         for (int a = 0; a < nodes; a++)
         {
             // The overlap of each of node a's fresh GPUs with every old GPU, in the block of the old GPU's node: per
@@ -86,7 +92,7 @@ internal sealed class NodePairRelabelling
                     freshCopies += 1 - (int)((held >> gpu) & 1); // a copy, unless the GPU holds it as it stands
                     while (held != 0)
                     {
-                        int b = BitOperations.TrailingZeroCount(held) / perNode, first = b * perNode;
+                        int b = nodeOf[BitOperations.TrailingZeroCount(held)], first = b * perNode;
                         Span<int> block = overlaps.Slice(b * Width * Width, Width * Width);
                         if ((touched & (1UL << b)) == 0)
                         {
