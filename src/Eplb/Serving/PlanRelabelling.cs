@@ -18,6 +18,11 @@ namespace Eplb;
 /// A copy is an expert a GPU must receive: on it in the new plan, not on it in the placement in force, counted once
 /// per GPU and expert (docs/load-model.md, "Moves").
 /// </para>
+/// <para>
+/// The relabelled plan's <see cref="RebalancePlan.LogicalToPhysical"/> is built when first read, as the list of
+/// copies is: a server that relabels a fresh plan to judge it (<see cref="RebalanceDecision"/> reads placements only)
+/// and decides not to migrate pays for neither.
+/// </para>
 /// </remarks>
 public static class PlanRelabelling
 {
