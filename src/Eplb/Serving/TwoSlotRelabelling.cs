@@ -28,6 +28,7 @@ internal sealed class TwoSlotRelabelling
     private int[] _firstSlot = [];   // per expert: the first old slot holding it, or -1
     private int[] _nextSlot = [];    // per old slot: the next old slot holding the same expert, or -1
     private int[] _freeSlot = [];    // per expert: no holder before this old slot in its list is free, or -1
+    private int[] _holders = [];     // per expert: how many old GPUs hold it
     private int[] _expanded = [];    // per expert: the search that last walked its holders, or Dead
     private int[] _newOf = [];       // per old GPU: the new GPU paired with it, or -1
     private int[] _oldOf = [];       // per new GPU: the old GPU paired with it, or -1
@@ -60,10 +61,11 @@ internal sealed class TwoSlotRelabelling
                 continue;
             }
 
-            for (int s = _firstSlot[a]; s >= 0; s = _nextSlot[s])
+            (int rare, int other) = _holders[b] < _holders[a] ? (b, a) : (a, b); // the shorter list of holders
+            for (int s = _firstSlot[rare]; s >= 0; s = _nextSlot[s])
             {
                 int h = s >> 1;
-                if (newOf[h] < 0 && old[s ^ 1] == b)
+                if (newOf[h] < 0 && old[s ^ 1] == other)
                 {
                     (newOf[h], oldOf[g]) = (g, h);
                     _visited[g] = Dead; // an identical pair stays: no augmenting path may pass through it
@@ -121,7 +123,9 @@ internal sealed class TwoSlotRelabelling
         Scratch.Grow(ref _visited, gpus);
         Scratch.Grow(ref _parent, gpus);
         Scratch.Grow(ref _reached, gpus + experts);
+        Scratch.Grow(ref _holders, experts);
         _firstSlot.AsSpan(0, experts).Fill(-1);
+        _holders.AsSpan(0, experts).Clear();
         _expanded.AsSpan(0, experts).Clear();
         _newOf.AsSpan(0, gpus).Fill(-1);
         _oldOf.AsSpan(0, gpus).Fill(-1);
@@ -140,6 +144,7 @@ internal sealed class TwoSlotRelabelling
 
             _nextSlot[s] = _firstSlot[expert];
             _firstSlot[expert] = s;
+            _holders[expert]++;
         }
 
         _firstSlot.AsSpan(0, experts).CopyTo(_freeSlot);
