@@ -10,8 +10,8 @@ namespace Eplb;
 /// (If a best one pairs new <c>i</c> with old <c>j'</c> and new <c>i'</c> with old <c>j</c>, where <c>i</c> and
 /// <c>j</c> hold the same set <c>S</c>, swapping partners loses nothing: <c>|S ∩ A| + |S ∩ B| ≤ |S| + |A ∩ B|</c>.)
 /// So identical pairs are taken greedily — within a set, any maximal pairing is maximum — and every other pair shares
-/// one expert at most: what is left is a maximum-cardinality matching of "shares an expert", found by augmenting
-/// paths from a greedy start. Exact, and far lighter than the weighted search.
+/// one expert at most: what is left is a maximum-cardinality matching of "shares an expert", found by shortest
+/// (breadth-first) augmenting paths from a greedy start. Exact, and far lighter than the weighted search.
 /// </para>
 /// <para>
 /// The graph is searched through the experts rather than its edges: an expert with many replicas before and after
