@@ -87,11 +87,19 @@ public sealed class RebalancePlan
     /// follows. The replica counts are shared, as plans are immutable; <c>log2phy</c> is built from this plan's when
     /// first read.
     /// </summary>
-    internal RebalancePlan Renumbered(int[] physicalToLogical, int[] slotOf) =>
-        new(NumLayers, NumLogicalExperts, NumPhysicalExperts, NumGpus, NumNodes, MaxReplicaCount, Policy, physicalToLogical, _logicalReplicaCount)
+    internal RebalancePlan Renumbered(int[] physicalToLogical, int[] slotOf)
+    {
+        // Renumbering a plan whose log2phy is not built yet composes the two renumberings, so that relabelling
+        // relabelled plans keeps no chain of plans alive.
+        RenumberedSlots? pending = Volatile.Read(ref _renumbering);
+        RenumberedSlots renumbering = pending is not null && Volatile.Read(ref _logicalToPhysical) is null
+            ? pending.Then(slotOf)
+            : new RenumberedSlots(this, slotOf);
+        return new(NumLayers, NumLogicalExperts, NumPhysicalExperts, NumGpus, NumNodes, MaxReplicaCount, Policy, physicalToLogical, _logicalReplicaCount)
         {
-            _renumbering = new RenumberedSlots(this, slotOf),
+            _renumbering = renumbering,
         };
+    }
 
     // log2phy, built first if this plan was renumbered: every thread that reads it reads the same array.
     private int[] LogicalToPhysicalArray

@@ -201,26 +201,33 @@ public class PlanRelabellingTests
         float[][,] series = ExpertLoadGenerator.GenerateSeries(2, 6, 256, seed: 8, numGroups: 8, groupCorrelation: true);
         int[] old = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[0], replicas, groups, nodes, gpus).PhysicalToLogical);
         RebalancePlan fresh = ExpertLoadBalancer.RebalanceExperts(series[1], replicas, groups, nodes, gpus);
-        RebalancePlan plan = PlanRelabelling.Relabel(fresh, old).Plan;
+        RebalancePlan once = PlanRelabelling.Relabel(fresh, old).Plan;
 
-        var reads = new int[8][];
-        Parallel.For(0, reads.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => reads[i] = PlanAssertions.ToArray(plan.LogicalToPhysical));
+        // Relabelled again before its log2phy is read (against a plan of another policy): the renumberings compose.
+        int[] other = PlanAssertions.ToArray(ExpertLoadBalancer.RebalanceExperts(series[0], replicas, 1, 1, gpus).PhysicalToLogical);
+        RebalancePlan twice = PlanRelabelling.Relabel(once, other).Plan;
 
-        reads.Should().OnlyContain(read => read.SequenceEqual(reads[0]));
-        int perGpu = replicas / gpus, width = plan.MaxReplicaCount;
-        for (int l = 0; l < plan.NumLayers; l++)
+        foreach (RebalancePlan plan in new[] { twice, once })
         {
-            string Gpu(RebalancePlan p, int slot) => string.Join(",", p.GetPhysicalToLogical(l).Slice(slot / perGpu * perGpu, perGpu).ToArray().Order());
-            for (int e = 0; e < plan.NumLogicalExperts; e++)
+            var reads = new int[8][];
+            Parallel.For(0, reads.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => reads[i] = PlanAssertions.ToArray(plan.LogicalToPhysical));
+
+            reads.Should().OnlyContain(read => read.SequenceEqual(reads[0]));
+            int perGpu = replicas / gpus, width = plan.MaxReplicaCount;
+            for (int l = 0; l < plan.NumLayers; l++)
             {
-                int count = plan.GetLogicalReplicaCount(l)[e];
-                ReadOnlySpan<int> row = reads[0].AsSpan(((l * plan.NumLogicalExperts) + e) * width, width);
-                row[count..].ToArray().Should().Equal(Enumerable.Repeat(-1, width - count), "padding");
-                row[..count].ToArray().Should().OnlyHaveUniqueItems();
-                for (int r = 0; r < count; r++)
+                string Gpu(RebalancePlan p, int slot) => string.Join(",", p.GetPhysicalToLogical(l).Slice(slot / perGpu * perGpu, perGpu).ToArray().Order());
+                for (int e = 0; e < plan.NumLogicalExperts; e++)
                 {
-                    plan.GetPhysicalToLogical(l)[row[r]].Should().Be(e);
-                    Gpu(plan, row[r]).Should().Be(Gpu(fresh, fresh.GetLogicalToPhysical(l, e)[r]), $"layer {l}, expert {e}, rank {r}");
+                    int count = plan.GetLogicalReplicaCount(l)[e];
+                    ReadOnlySpan<int> row = reads[0].AsSpan(((l * plan.NumLogicalExperts) + e) * width, width);
+                    row[count..].ToArray().Should().Equal(Enumerable.Repeat(-1, width - count), "padding");
+                    row[..count].ToArray().Should().OnlyHaveUniqueItems();
+                    for (int r = 0; r < count; r++)
+                    {
+                        plan.GetPhysicalToLogical(l)[row[r]].Should().Be(e);
+                        Gpu(plan, row[r]).Should().Be(Gpu(fresh, fresh.GetLogicalToPhysical(l, e)[r]), $"layer {l}, expert {e}, rank {r}");
+                    }
                 }
             }
         }

@@ -11,6 +11,25 @@ namespace Eplb;
 /// </remarks>
 internal sealed class RenumberedSlots(RebalancePlan source, int[] slotOf)
 {
+    /// <summary>This renumbering followed by <paramref name="then"/> (slot <c>s</c> of layer <c>l</c> becomes
+    /// <c>then[l * slots + s]</c>), from the same source plan.</summary>
+    public RenumberedSlots Then(int[] then)
+    {
+        int slots = source.NumPhysicalExperts;
+        var composed = GC.AllocateUninitializedArray<int>(slotOf.Length);
+        for (int at = 0; at < slotOf.Length; at += slots)
+        {
+            ReadOnlySpan<int> first = slotOf.AsSpan(at, slots), second = then.AsSpan(at, slots);
+            Span<int> both = composed.AsSpan(at, slots);
+            for (int s = 0; s < slots; s++)
+            {
+                both[s] = second[first[s]];
+            }
+        }
+
+        return new RenumberedSlots(source, composed);
+    }
+
     /// <summary>The source plan's <c>log2phy</c> with every slot renumbered; padding stays -1.</summary>
     public int[] BuildLogicalToPhysical()
     {
