@@ -57,7 +57,7 @@ internal sealed class GpuRelabelling
         int available = IndexAvailableGpus(next, gpus, perGpu);
         if (nodes > 1 && available == gpus && NodePairRelabelling.Takes(gpus, nodes))
         {
-            return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, position);
+            return _nodePairs.Solve(next, old, gpus, nodes, experts, permuteNodes, _lookup.For(gpus, gpus / nodes), position);
         }
 
         if (perGpu == 1 && nodes == 1)

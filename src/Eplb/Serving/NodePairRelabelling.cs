@@ -38,9 +38,9 @@ internal sealed class NodePairRelabelling
 
     /// <summary>
     /// Writes <c>position[g]</c> for every GPU (all available in <paramref name="next"/>) against the placement
-    /// <paramref name="old"/>; returns the fresh plan's own copies.
+    /// <paramref name="old"/>, with <paramref name="lookup"/> set for this cluster; returns the fresh plan's own copies.
     /// </summary>
-    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, Span<int> position)
+    public int Solve(ReadOnlySpan<int> next, ReadOnlySpan<int> old, int gpus, int nodes, int experts, bool permuteNodes, NodeLookup lookup, Span<int> position)
     {
         int perNode = gpus / nodes, perGpu = next.Length / gpus;
         Scratch.Grow(ref _holders, experts);
@@ -66,12 +66,7 @@ internal sealed class NodePairRelabelling
         int freshCopies = 0;
         Span<int> result = stackalloc int[Width];
         ulong nodeBits = (1UL << perNode) - 1;
-        Span<byte> nodeOf = stackalloc byte[MaxGpus]; // a table, not a division per holder
-        for (int gpu = 0; gpu < gpus; gpu++)
-        {
-            nodeOf[gpu] = (byte)(gpu / perNode);
-        }
-
+        ReadOnlySpan<int> nodeOf = lookup.NodeOf;
         for (int a = 0; a < nodes; a++)
         {
             // The overlap of each of node a's fresh GPUs with every old GPU, in the block of the old GPU's node: per
